@@ -1,0 +1,178 @@
+/* tcpc-filter.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "tcpc-filter.h"
+
+/**
+ * SECTION:tcpc-filter
+ * @title: TcpcFilter
+ * @short_description: the interface of record framings
+ *
+ * A #TcpcFilter turns a byte stream into records and records into bytes: it
+ * is a pure framing that knows nothing of sockets or clients.
+ *
+ * Received bytes are appended with tcpc_filter_feed(); each call of
+ * tcpc_filter_next_record() then parses at most one record, returning %NULL
+ * when more bytes are needed. Parsing one record at a time lets a program
+ * change framings in the middle of a stream: tcpc_filter_take_pending()
+ * hands over the bytes not parsed yet. tcpc_filter_encode() turns one record
+ * into the bytes to send, and tcpc_filter_clone() makes a filter with the
+ * same settings and an empty state; a #TcpcClient clones its prototype
+ * filter for every connection.
+ *
+ * Filters may be implemented in C, Python or JavaScript. Errors are
+ * #GErrors, most often in the %TCPC_FILTER_ERROR domain.
+ *
+ * A filter implemented in Python must keep a reference to the object that
+ * its `do_clone()` returns until the caller has taken it (PyGObject drops
+ * its own reference when the method returns), for example by storing it on
+ * the original filter.
+ */
+
+G_DEFINE_QUARK (tcpc-filter-error-quark, tcpc_filter_error)
+
+G_DEFINE_INTERFACE (TcpcFilter, tcpc_filter, G_TYPE_OBJECT)
+
+static void
+tcpc_filter_default_init (TcpcFilterInterface *iface)
+{
+}
+
+/**
+ * tcpc_filter_feed:
+ * @self: a #TcpcFilter
+ * @data: the received bytes
+ * @error: return location for a #GError
+ *
+ * Appends received bytes to the filter's input buffer. Nothing is parsed
+ * until tcpc_filter_next_record() is called.
+ *
+ * A filter whose settings are invalid fails with
+ * %TCPC_FILTER_ERROR_INVALID_SETTINGS.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ */
+gboolean
+tcpc_filter_feed (TcpcFilter  *self,
+                  GBytes      *data,
+                  GError     **error)
+{
+  TcpcFilterInterface *iface;
+
+  g_return_val_if_fail (TCPC_IS_FILTER (self), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = TCPC_FILTER_GET_IFACE (self);
+  g_return_val_if_fail (iface->feed != NULL, FALSE);
+
+  return iface->feed (self, data, error);
+}
+
+/**
+ * tcpc_filter_next_record:
+ * @self: a #TcpcFilter
+ * @error: return location for a #GError
+ *
+ * Parses the next complete record from the buffered input.
+ *
+ * Returns: (transfer full) (nullable): the next record, or %NULL when more
+ *   input is needed or on error (@error is set then)
+ */
+GBytes *
+tcpc_filter_next_record (TcpcFilter  *self,
+                         GError     **error)
+{
+  TcpcFilterInterface *iface;
+
+  g_return_val_if_fail (TCPC_IS_FILTER (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iface = TCPC_FILTER_GET_IFACE (self);
+  g_return_val_if_fail (iface->next_record != NULL, NULL);
+
+  return iface->next_record (self, error);
+}
+
+/**
+ * tcpc_filter_encode:
+ * @self: a #TcpcFilter
+ * @record: the record to send
+ * @error: return location for a #GError
+ *
+ * Turns a record into the bytes to write on the wire. A filter may drop a
+ * record by returning %NULL without setting @error.
+ *
+ * Returns: (transfer full) (nullable): the encoded bytes, or %NULL when the
+ *   record is dropped or on error (@error is set then)
+ */
+GBytes *
+tcpc_filter_encode (TcpcFilter  *self,
+                    GBytes      *record,
+                    GError     **error)
+{
+  TcpcFilterInterface *iface;
+
+  g_return_val_if_fail (TCPC_IS_FILTER (self), NULL);
+  g_return_val_if_fail (record != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  iface = TCPC_FILTER_GET_IFACE (self);
+  g_return_val_if_fail (iface->encode != NULL, NULL);
+
+  return iface->encode (self, record, error);
+}
+
+/**
+ * tcpc_filter_take_pending:
+ * @self: a #TcpcFilter
+ *
+ * Removes the buffered input that was not parsed yet and returns it, so that
+ * another filter can parse it (POE's `get_pending`). The filter's buffer is
+ * empty afterwards.
+ *
+ * Returns: (transfer full) (nullable): the unparsed bytes, or %NULL when
+ *   nothing is buffered
+ */
+GBytes *
+tcpc_filter_take_pending (TcpcFilter *self)
+{
+  TcpcFilterInterface *iface;
+
+  g_return_val_if_fail (TCPC_IS_FILTER (self), NULL);
+
+  iface = TCPC_FILTER_GET_IFACE (self);
+  g_return_val_if_fail (iface->take_pending != NULL, NULL);
+
+  return iface->take_pending (self);
+}
+
+/**
+ * tcpc_filter_clone:
+ * @self: a #TcpcFilter
+ *
+ * Creates a filter of the same type with the same settings and an empty
+ * state: nothing buffered and nothing learnt from earlier input.
+ *
+ * Returns: (transfer full): a new filter
+ */
+TcpcFilter *
+tcpc_filter_clone (TcpcFilter *self)
+{
+  TcpcFilterInterface *iface;
+  TcpcFilter *clone;
+
+  g_return_val_if_fail (TCPC_IS_FILTER (self), NULL);
+
+  iface = TCPC_FILTER_GET_IFACE (self);
+  g_return_val_if_fail (iface->clone != NULL, NULL);
+
+  clone = iface->clone (self);
+  g_return_val_if_fail (TCPC_IS_FILTER (clone), NULL);
+
+  return clone;
+}
