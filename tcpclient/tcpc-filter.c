@@ -33,6 +33,56 @@
  * the original filter.
  */
 
+/**
+ * TcpcFilterInterface::feed:
+ * @self: a #TcpcFilter
+ * @data: the received bytes
+ * @error: return location for a #GError
+ *
+ * Appends received bytes to the input buffer, see tcpc_filter_feed().
+ *
+ * Returns: %TRUE on success, %FALSE with @error set otherwise
+ */
+
+/**
+ * TcpcFilterInterface::next_record:
+ * @self: a #TcpcFilter
+ * @error: return location for a #GError
+ *
+ * Parses the next record, see tcpc_filter_next_record().
+ *
+ * Returns: (transfer full) (nullable): the next record, or %NULL
+ */
+
+/**
+ * TcpcFilterInterface::encode:
+ * @self: a #TcpcFilter
+ * @record: the record to send
+ * @error: return location for a #GError
+ *
+ * Encodes a record, see tcpc_filter_encode().
+ *
+ * Returns: (transfer full) (nullable): the bytes to send, or %NULL
+ */
+
+/**
+ * TcpcFilterInterface::take_pending:
+ * @self: a #TcpcFilter
+ *
+ * Removes and returns the unparsed input, see tcpc_filter_take_pending().
+ *
+ * Returns: (transfer full) (nullable): the unparsed bytes, or %NULL
+ */
+
+/**
+ * TcpcFilterInterface::clone:
+ * @self: a #TcpcFilter
+ *
+ * Creates a filter with the same settings, see tcpc_filter_clone().
+ *
+ * Returns: (transfer full): a new filter
+ */
+
 G_DEFINE_QUARK (tcpc-filter-error-quark, tcpc_filter_error)
 
 G_DEFINE_INTERFACE (TcpcFilter, tcpc_filter, G_TYPE_OBJECT)
