@@ -1,0 +1,350 @@
+/* tcpc-reader.c: the input side of a connection
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "tcpc-reader-private.h"
+
+/*
+ * Reads go into 64 KiB chunks taken from a small process-wide pool only
+ * while a read is being handled: an idle connection holds no buffer. The
+ * chunk is wrapped in a GBytes whose free function gives the memory back to
+ * the pool, so records may be zero-copy slices of it and a record kept by
+ * the application simply keeps its chunk out of the pool.
+ */
+#define CHUNK_SIZE        (64 * 1024)
+#define POOL_MAX          8
+#define READS_PER_WAKEUP  8
+
+static GMutex   pool_lock;
+static gpointer pool[POOL_MAX];
+static guint    pool_len;
+
+static gpointer
+chunk_alloc (void)
+{
+  gpointer chunk = NULL;
+
+  g_mutex_lock (&pool_lock);
+  if (pool_len > 0)
+    chunk = pool[--pool_len];
+  g_mutex_unlock (&pool_lock);
+
+  return chunk != NULL ? chunk : g_malloc (CHUNK_SIZE);
+}
+
+static void
+chunk_release (gpointer chunk)
+{
+  g_mutex_lock (&pool_lock);
+  if (pool_len < POOL_MAX)
+    {
+      pool[pool_len++] = chunk;
+      chunk = NULL;
+    }
+  g_mutex_unlock (&pool_lock);
+
+  g_free (chunk);
+}
+
+struct _TcpcReader
+{
+  gatomicrefcount            ref_count;
+
+  GInputStream              *stream;
+  GPollableInputStream      *pollable;   /* NULL: fall back to read_async */
+  TcpcFilter                *filter;
+  GMainContext              *context;
+  GCancellable              *cancellable;
+  GSource                   *source;
+  gpointer                   read_chunk; /* held by an async read in flight */
+
+  const TcpcReaderCallbacks *callbacks;
+  gpointer                   owner;
+
+  guint                      closed : 1;
+  guint                      discard : 1;
+  guint                      reading : 1;
+};
+
+static void tcpc_reader_wait (TcpcReader *self);
+
+static TcpcReader *
+tcpc_reader_ref (TcpcReader *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+_tcpc_reader_unref (TcpcReader *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_assert (self->source == NULL);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->filter);
+  g_clear_object (&self->stream);
+  g_main_context_unref (self->context);
+  g_free (self);
+}
+
+TcpcReader *
+_tcpc_reader_new (GInputStream              *stream,
+                  TcpcFilter                *filter,
+                  GMainContext              *context,
+                  const TcpcReaderCallbacks *callbacks,
+                  gpointer                   owner)
+{
+  TcpcReader *self = g_new0 (TcpcReader, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->stream = g_object_ref (stream);
+  self->filter = g_object_ref (filter);
+  self->context = g_main_context_ref (context);
+  self->cancellable = g_cancellable_new ();
+  self->callbacks = callbacks;
+  self->owner = owner;
+
+  if (G_IS_POLLABLE_INPUT_STREAM (stream) &&
+      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (stream)))
+    self->pollable = G_POLLABLE_INPUT_STREAM (stream);
+
+  return self;
+}
+
+TcpcFilter *
+_tcpc_reader_get_filter (TcpcReader *self)
+{
+  return self->filter;
+}
+
+static gboolean
+tcpc_reader_stopped (TcpcReader *self)
+{
+  return self->closed || self->discard;
+}
+
+/* Feeds one chunk to the filter and delivers every record it yields.
+ * Returns FALSE when reading must stop (closed, or a fatal error). */
+static gboolean
+tcpc_reader_handle (TcpcReader *self,
+                    GBytes     *chunk)
+{
+  GError *error = NULL;
+
+  if (self->discard)
+    return TRUE;
+
+  if (!tcpc_filter_feed (self->filter, chunk, &error))
+    {
+      self->callbacks->error (self->owner, error, FALSE);
+      g_clear_error (&error);
+      return !self->closed;
+    }
+
+  while (!tcpc_reader_stopped (self))
+    {
+      GBytes *record = tcpc_filter_next_record (self->filter, &error);
+
+      if (record != NULL)
+        {
+          self->callbacks->record (self->owner, record);
+          g_bytes_unref (record);
+        }
+      else if (error != NULL)
+        {
+          self->callbacks->error (self->owner, error, FALSE);
+          g_clear_error (&error);
+        }
+      else
+        break;
+    }
+
+  return !self->closed;
+}
+
+/* Handles the outcome of one read: data, end of stream or an error.
+ * Returns TRUE when the reader may read again. */
+static gboolean
+tcpc_reader_complete (TcpcReader *self,
+                      gpointer    chunk,
+                      gssize      n_read,
+                      GError     *error)
+{
+  if (n_read > 0)
+    {
+      GBytes *bytes = g_bytes_new_with_free_func (chunk, n_read, chunk_release, chunk);
+      gboolean go_on = tcpc_reader_handle (self, bytes);
+
+      g_bytes_unref (bytes);
+      return go_on;
+    }
+
+  chunk_release (chunk);
+
+  if (self->closed)
+    return FALSE;
+
+  if (n_read == 0)
+    {
+      self->closed = TRUE;
+      self->callbacks->eof (self->owner);
+    }
+  else
+    {
+      self->closed = TRUE;
+      self->callbacks->error (self->owner, error, TRUE);
+    }
+
+  return FALSE;
+}
+
+static gboolean
+readable_cb (GObject  *pollable,
+             gpointer  user_data)
+{
+  TcpcReader *self = tcpc_reader_ref (user_data);
+  gboolean go_on = TRUE;
+  guint i;
+
+  for (i = 0; go_on && i < READS_PER_WAKEUP; i++)
+    {
+      GError *error = NULL;
+      gpointer chunk = chunk_alloc ();
+      gssize n_read;
+
+      n_read = g_pollable_input_stream_read_nonblocking (self->pollable, chunk, CHUNK_SIZE,
+                                                         NULL, &error);
+      if (n_read < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_error_free (error);
+          chunk_release (chunk);
+          break;
+        }
+
+      go_on = tcpc_reader_complete (self, chunk, n_read, error);
+      g_clear_error (&error);
+
+      /* A short read means the socket is drained for now. */
+      if (n_read >= 0 && n_read < CHUNK_SIZE)
+        break;
+    }
+
+  if (self->closed && self->source != NULL)
+    {
+      /* Returning G_SOURCE_REMOVE destroys it; just drop our reference. */
+      g_source_unref (self->source);
+      self->source = NULL;
+      _tcpc_reader_unref (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  _tcpc_reader_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+read_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  TcpcReader *self = user_data;
+  gpointer chunk = self->read_chunk;
+  GError *error = NULL;
+  gssize n_read;
+
+  self->read_chunk = NULL;
+  self->reading = FALSE;
+  n_read = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+
+  if (self->closed)
+    {
+      chunk_release (chunk);
+      g_clear_error (&error);
+    }
+  else if (tcpc_reader_complete (self, chunk, n_read, error))
+    tcpc_reader_wait (self);
+
+  g_clear_error (&error);
+  _tcpc_reader_unref (self);
+}
+
+static void
+tcpc_reader_wait (TcpcReader *self)
+{
+  if (self->closed)
+    return;
+
+  if (self->pollable != NULL)
+    {
+      if (self->source != NULL)
+        return;
+      self->source = g_pollable_input_stream_create_source (self->pollable, self->cancellable);
+      g_source_set_static_name (self->source, "[tcpclient] reader");
+      g_source_set_callback (self->source, (GSourceFunc) readable_cb, self, NULL);
+      g_source_attach (self->source, self->context);
+      return;
+    }
+
+  if (self->reading)
+    return;
+
+  self->reading = TRUE;
+  self->read_chunk = chunk_alloc ();
+  g_main_context_push_thread_default (self->context);
+  g_input_stream_read_async (self->stream, self->read_chunk, CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                             self->cancellable, read_cb, tcpc_reader_ref (self));
+  g_main_context_pop_thread_default (self->context);
+}
+
+void
+_tcpc_reader_start (TcpcReader *self)
+{
+  tcpc_reader_wait (self);
+}
+
+void
+_tcpc_reader_set_discard (TcpcReader *self,
+                          gboolean    discard)
+{
+  self->discard = !!discard;
+}
+
+/* Reads and drops whatever input is already there, so that closing the
+ * socket does not answer unread data with a reset. */
+void
+_tcpc_reader_drain (TcpcReader *self)
+{
+  guint i;
+
+  if (self->closed || self->pollable == NULL)
+    return;
+
+  for (i = 0; i < 64; i++)
+    {
+      gpointer chunk = chunk_alloc ();
+      gssize n_read;
+
+      n_read = g_pollable_input_stream_read_nonblocking (self->pollable, chunk, CHUNK_SIZE,
+                                                         NULL, NULL);
+      chunk_release (chunk);
+      if (n_read <= 0)
+        break;
+    }
+}
+
+void
+_tcpc_reader_close (TcpcReader *self)
+{
+  self->closed = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  if (self->source != NULL)
+    {
+      g_source_destroy (self->source);
+      g_clear_pointer (&self->source, g_source_unref);
+    }
+}

@@ -1,0 +1,208 @@
+/* tcpc-writer.c: the output side of a connection
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "tcpc-writer-private.h"
+
+/* Records smaller than this are copied into a shared buffer rather than
+ * queued one by one, so a burst of small puts becomes a few large writes. */
+#define COALESCE_MAX     2048
+#define COALESCE_BUFFER  (64 * 1024)
+#define MAX_VECTORS      64
+#define MAX_WRITE_BYTES  (4 * 1024 * 1024)
+
+struct _TcpcWriter
+{
+  gatomicrefcount            ref_count;
+
+  GOutputStream             *stream;
+  GMainContext              *context;
+  GCancellable              *cancellable;
+
+  GQueue                     queue;      /* of GBytes, waiting */
+  GByteArray                *tail;       /* small records being coalesced */
+  GPtrArray                 *in_flight;  /* GBytes given to the current write */
+  GOutputVector              vectors[MAX_VECTORS];
+  gsize                      pending;    /* bytes queued, coalesced or in flight */
+
+  const TcpcWriterCallbacks *callbacks;
+  gpointer                   owner;
+
+  guint                      writing : 1;
+  guint                      closed : 1;
+  guint                      failed : 1;
+};
+
+static TcpcWriter *
+tcpc_writer_ref (TcpcWriter *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+_tcpc_writer_unref (TcpcWriter *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
+  g_clear_pointer (&self->tail, g_byte_array_unref);
+  g_clear_pointer (&self->in_flight, g_ptr_array_unref);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->stream);
+  g_main_context_unref (self->context);
+  g_free (self);
+}
+
+TcpcWriter *
+_tcpc_writer_new (GOutputStream             *stream,
+                  GMainContext              *context,
+                  const TcpcWriterCallbacks *callbacks,
+                  gpointer                   owner)
+{
+  TcpcWriter *self = g_new0 (TcpcWriter, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->stream = g_object_ref (stream);
+  self->context = g_main_context_ref (context);
+  self->cancellable = g_cancellable_new ();
+  self->in_flight = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->callbacks = callbacks;
+  self->owner = owner;
+  g_queue_init (&self->queue);
+
+  return self;
+}
+
+static void
+tcpc_writer_seal_tail (TcpcWriter *self)
+{
+  if (self->tail != NULL && self->tail->len > 0)
+    g_queue_push_tail (&self->queue, g_byte_array_free_to_bytes (g_steal_pointer (&self->tail)));
+}
+
+static void tcpc_writer_write (TcpcWriter *self);
+
+static void
+written_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  TcpcWriter *self = user_data;
+  GError *error = NULL;
+  gsize written = 0;
+
+  g_output_stream_writev_all_finish (G_OUTPUT_STREAM (object), result, &written, &error);
+  self->writing = FALSE;
+  g_ptr_array_set_size (self->in_flight, 0);
+
+  if (self->closed)
+    {
+      g_clear_error (&error);
+      _tcpc_writer_unref (self);
+      return;
+    }
+
+  if (error != NULL)
+    {
+      self->failed = TRUE;
+      self->closed = TRUE;
+      self->callbacks->error (self->owner, error);
+      g_error_free (error);
+      _tcpc_writer_unref (self);
+      return;
+    }
+
+  self->pending -= written;
+
+  if (!g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0))
+    tcpc_writer_write (self);
+  else
+    self->callbacks->flushed (self->owner);
+
+  _tcpc_writer_unref (self);
+}
+
+static void
+tcpc_writer_write (TcpcWriter *self)
+{
+  gsize total = 0;
+  guint n = 0;
+
+  g_assert (!self->writing);
+
+  tcpc_writer_seal_tail (self);
+
+  while (n < MAX_VECTORS && total < MAX_WRITE_BYTES && !g_queue_is_empty (&self->queue))
+    {
+      GBytes *bytes = g_queue_pop_head (&self->queue);
+      gsize size;
+
+      self->vectors[n].buffer = g_bytes_get_data (bytes, &size);
+      self->vectors[n].size = size;
+      total += size;
+      n++;
+      g_ptr_array_add (self->in_flight, bytes);
+    }
+
+  if (n == 0)
+    return;
+
+  self->writing = TRUE;
+  g_main_context_push_thread_default (self->context);
+  g_output_stream_writev_all_async (self->stream, self->vectors, n, G_PRIORITY_DEFAULT,
+                                    self->cancellable, written_cb, tcpc_writer_ref (self));
+  g_main_context_pop_thread_default (self->context);
+}
+
+void
+_tcpc_writer_push (TcpcWriter *self,
+                   GBytes     *bytes)
+{
+  gsize size = g_bytes_get_size (bytes);
+
+  if (self->closed || size == 0)
+    return;
+
+  self->pending += size;
+
+  if (size <= COALESCE_MAX)
+    {
+      if (self->tail != NULL && self->tail->len + size > COALESCE_BUFFER)
+        tcpc_writer_seal_tail (self);
+      if (self->tail == NULL)
+        self->tail = g_byte_array_sized_new (MAX (size, 1024));
+      g_byte_array_append (self->tail, g_bytes_get_data (bytes, NULL), size);
+    }
+  else
+    {
+      tcpc_writer_seal_tail (self);
+      g_queue_push_tail (&self->queue, g_bytes_ref (bytes));
+    }
+
+  if (!self->writing)
+    tcpc_writer_write (self);
+}
+
+gsize
+_tcpc_writer_get_pending (TcpcWriter *self)
+{
+  return self->pending;
+}
+
+gboolean
+_tcpc_writer_has_failed (TcpcWriter *self)
+{
+  return self->failed;
+}
+
+void
+_tcpc_writer_close (TcpcWriter *self)
+{
+  self->closed = TRUE;
+  g_cancellable_cancel (self->cancellable);
+}
