@@ -16,6 +16,7 @@
  * Exit status 0 when all of that happened, 1 otherwise (or after 10 s).
  */
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,7 @@ main (int   argc,
   guint timeout_id;
   gboolean ok;
 
+  setlocale (LC_ALL, "");
   service = server_new (&port);
   if (service == NULL)
     return EXIT_FAILURE;

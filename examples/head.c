@@ -11,6 +11,7 @@
  * connection could not be made, 2 on a usage error.
  */
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -76,6 +77,7 @@ main (int   argc,
   guint64 port = 80;
   Head head = { NULL, EXIT_SUCCESS };
 
+  setlocale (LC_ALL, "");
   if (argc < 2 || argc > 3 ||
       (argc == 3 && (!g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT16, &port, NULL))))
     {

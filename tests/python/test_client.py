@@ -274,7 +274,8 @@ class LoopTestCase(unittest.TestCase):
 
     @staticmethod
     def names(events):
-        return [e[0] for e in events]
+        """The names of the signals in events, without the state notifications."""
+        return [e[0] for e in events if e[0] != 'state']
 
     @staticmethod
     def states(events):
