@@ -9,6 +9,7 @@
  */
 
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -1472,7 +1473,27 @@ test_restart_after_closed (void)
 /* Reconnect and connect_to (items 39-43)                                    */
 /* ------------------------------------------------------------------------ */
 
-/* 39. reconnect discards the queued output */
+/* Bytes the client has handed to the kernel on a connection the server has
+ * not read from yet: the server's receive queue plus the client's send
+ * queue. */
+static guint64
+bytes_in_kernel (TcpcTestConn *conn,
+                 GIOStream    *client_stream)
+{
+  GSocket *socket;
+  int inq = 0, outq = 0;
+
+  g_assert_true (G_IS_SOCKET_CONNECTION (client_stream));
+  g_assert_nonnull (conn->socket);
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (client_stream));
+  g_assert_cmpint (ioctl (g_socket_get_fd (conn->socket), FIONREAD, &inq), ==, 0);
+  g_assert_cmpint (ioctl (g_socket_get_fd (socket), TIOCOUTQ, &outq), ==, 0);
+  return (guint64) inq + (guint64) outq;
+}
+
+/* 39. reconnect discards the queued output: nothing is written after the
+ * call (POE wrote 0 bytes because it never writes from put(); a write
+ * started by put() itself may have reached the kernel already) */
 static void
 test_reconnect_discards_output (void)
 {
@@ -1482,6 +1503,7 @@ test_reconnect_discards_output (void)
   TcpcClient *client = client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
+  guint64 written;
 
   tcpc_test_script_wait (first, 300);
   tcpc_test_script_read_to_eof (first);
@@ -1489,7 +1511,9 @@ test_reconnect_discards_output (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
+  WAIT_CONNS (server, 1);
   tcpc_test_put_bulk (client, BULK_RECORDS, BULK_RECORD_LEN);
+  written = bytes_in_kernel (tcpc_test_server_get_conn (server, 0), rec->last_stream);
   tcpc_client_reconnect (client);
 
   WAIT_COUNT (rec, "connected", 2);
@@ -1497,9 +1521,12 @@ test_reconnect_discards_output (void)
   conn = tcpc_test_server_get_conn (server, 0);
   tcpc_test_spin (100);
 
-  g_test_message ("old connection received %" G_GUINT64_FORMAT " bytes",
-                  conn->n_received);
-  g_assert_cmpuint (conn->n_received, ==, 0);
+  g_test_message ("old connection received %" G_GUINT64_FORMAT " bytes, %"
+                  G_GUINT64_FORMAT " were in the kernel before reconnect() (eof %d reset %d)",
+                  conn->n_received, written, conn->eof, conn->reset);
+  /* (the kernel queue sizes may overcount bytes in transit, so <=) */
+  g_assert_cmpuint (conn->n_received, <=, written);
+  g_assert_cmpuint (conn->n_received, <, BULK_BYTES);
   tcpc_test_assert_events (rec, "started", "connected", "connected");
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "state:CLOSED"), ==, 0);
 
@@ -2071,6 +2098,99 @@ test_connect_error_handler_silences_log (void)
 /* pre-connect (items 50-51)                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A GIOStream that wraps another one and closes it when closed (what
+ * GTlsConnection does with close-base-stream). */
+#define TEST_TYPE_WRAP_STREAM (test_wrap_stream_get_type ())
+G_DECLARE_FINAL_TYPE (TestWrapStream, test_wrap_stream, TEST, WRAP_STREAM, GIOStream)
+
+struct _TestWrapStream
+{
+  GIOStream  parent_instance;
+  GIOStream *base;
+};
+
+G_DEFINE_FINAL_TYPE (TestWrapStream, test_wrap_stream, G_TYPE_IO_STREAM)
+
+static GInputStream *
+test_wrap_stream_get_input_stream (GIOStream *stream)
+{
+  return g_io_stream_get_input_stream (TEST_WRAP_STREAM (stream)->base);
+}
+
+static GOutputStream *
+test_wrap_stream_get_output_stream (GIOStream *stream)
+{
+  return g_io_stream_get_output_stream (TEST_WRAP_STREAM (stream)->base);
+}
+
+static gboolean
+test_wrap_stream_close_fn (GIOStream     *stream,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  return g_io_stream_close (TEST_WRAP_STREAM (stream)->base, cancellable, error);
+}
+
+static void
+test_wrap_stream_base_closed_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (g_io_stream_close_finish (G_IO_STREAM (object), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+test_wrap_stream_close_async (GIOStream           *stream,
+                              int                  io_priority,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  GTask *task = g_task_new (stream, cancellable, callback, user_data);
+
+  g_io_stream_close_async (TEST_WRAP_STREAM (stream)->base, io_priority,
+                           cancellable, test_wrap_stream_base_closed_cb, task);
+}
+
+static gboolean
+test_wrap_stream_close_finish (GIOStream     *stream,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+test_wrap_stream_finalize (GObject *object)
+{
+  g_clear_object (&TEST_WRAP_STREAM (object)->base);
+  G_OBJECT_CLASS (test_wrap_stream_parent_class)->finalize (object);
+}
+
+static void
+test_wrap_stream_class_init (TestWrapStreamClass *klass)
+{
+  GIOStreamClass *stream_class = G_IO_STREAM_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = test_wrap_stream_finalize;
+  stream_class->get_input_stream = test_wrap_stream_get_input_stream;
+  stream_class->get_output_stream = test_wrap_stream_get_output_stream;
+  stream_class->close_fn = test_wrap_stream_close_fn;
+  stream_class->close_async = test_wrap_stream_close_async;
+  stream_class->close_finish = test_wrap_stream_close_finish;
+}
+
+static void
+test_wrap_stream_init (TestWrapStream *self)
+{
+}
+
 typedef struct
 {
   TcpcTestRecorder *rec;
@@ -2103,15 +2223,11 @@ pre_connect_cb (TcpcClient *client,
       return NULL;
     default:
       {
-        GIOStream *wrapper;
+        TestWrapStream *wrapper = g_object_new (TEST_TYPE_WRAP_STREAM, NULL);
 
-        wrapper = g_simple_io_stream_new (g_io_stream_get_input_stream (stream),
-                                          g_io_stream_get_output_stream (stream));
-        /* the socket connection must outlive the wrapper */
-        g_object_set_data_full (G_OBJECT (wrapper), "tcpc-test-base",
-                                g_object_ref (stream), g_object_unref);
-        pc->returned = wrapper;
-        return wrapper;
+        wrapper->base = g_object_ref (stream);
+        pc->returned = G_IO_STREAM (wrapper);
+        return G_IO_STREAM (wrapper);
       }
     }
 }
@@ -2960,6 +3076,15 @@ context_check_cb (TcpcClient   *client,
 }
 
 static void
+context_connected_cb (TcpcClient     *client,
+                      GIOStream      *stream,
+                      GSocketAddress *remote,
+                      ContextCheck   *check)
+{
+  context_check (check);
+}
+
+static void
 context_input_cb (TcpcClient   *client,
                   GBytes       *record,
                   ContextCheck *check)
@@ -2993,7 +3118,7 @@ test_other_context (void)
   client = client_for (server);
   rec = tcpc_test_recorder_new (client, 0);
   g_signal_connect (client, "started", G_CALLBACK (context_check_cb), &check);
-  g_signal_connect (client, "connected", G_CALLBACK (context_check_cb), &check);
+  g_signal_connect (client, "connected", G_CALLBACK (context_connected_cb), &check);
   g_signal_connect (client, "server-input", G_CALLBACK (context_input_cb), &check);
   g_signal_connect (client, "flushed", G_CALLBACK (context_check_cb), &check);
   g_signal_connect (client, "disconnected", G_CALLBACK (context_check_cb), &check);
