@@ -21,6 +21,7 @@ struct _TcpcWriter
   GOutputStream             *stream;
   GMainContext              *context;
   GCancellable              *cancellable;
+  GSource                   *kick;       /* starts the next write from the main loop */
 
   GQueue                     queue;      /* of GBytes, waiting */
   GByteArray                *tail;       /* small records being coalesced */
@@ -49,6 +50,7 @@ _tcpc_writer_unref (TcpcWriter *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
 
+  g_assert (self->kick == NULL);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&self->tail, g_byte_array_unref);
   g_clear_pointer (&self->in_flight, g_ptr_array_unref);
@@ -159,6 +161,18 @@ tcpc_writer_write (TcpcWriter *self)
   g_main_context_pop_thread_default (self->context);
 }
 
+static gboolean
+kick_cb (gpointer user_data)
+{
+  TcpcWriter *self = user_data;
+
+  g_clear_pointer (&self->kick, g_source_unref);
+  if (!self->writing && !self->closed)
+    tcpc_writer_write (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 void
 _tcpc_writer_push (TcpcWriter *self,
                    GBytes     *bytes)
@@ -184,8 +198,17 @@ _tcpc_writer_push (TcpcWriter *self,
       g_queue_push_tail (&self->queue, g_bytes_ref (bytes));
     }
 
-  if (!self->writing)
-    tcpc_writer_write (self);
+  if (!self->writing && self->kick == NULL)
+    {
+      /* Writing starts from the main loop, not from inside put(): every
+       * record put by the same handler goes out in one writev, and a
+       * reconnect or dispose right after put() sends nothing. */
+      self->kick = g_idle_source_new ();
+      g_source_set_priority (self->kick, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (self->kick, "[tcpclient] writer");
+      g_source_set_callback (self->kick, kick_cb, self, NULL);
+      g_source_attach (self->kick, self->context);
+    }
 }
 
 gsize
@@ -205,4 +228,9 @@ _tcpc_writer_close (TcpcWriter *self)
 {
   self->closed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->kick != NULL)
+    {
+      g_source_destroy (self->kick);
+      g_clear_pointer (&self->kick, g_source_unref);
+    }
 }
