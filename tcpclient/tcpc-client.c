@@ -76,6 +76,34 @@
  * more. Keep a reference for as long as the connection should live.
  */
 
+/**
+ * TcpcClientClass::pre_connect:
+ * @self: the client
+ * @stream: the new connection's stream
+ *
+ * Class handler of #TcpcClient::pre-connect; the default returns @stream.
+ *
+ * Returns: (transfer full) (nullable): the stream to use, or %NULL to refuse
+ *   the connection
+ */
+
+/**
+ * TcpcClientClass::connected:
+ * @self: the client
+ * @stream: the connection's stream
+ * @remote_address: (nullable): the address of the peer
+ *
+ * Class handler of #TcpcClient::connected.
+ */
+
+/**
+ * TcpcClientClass::server_input:
+ * @self: the client
+ * @record: the record
+ *
+ * Class handler of #TcpcClient::server-input.
+ */
+
 /* One connection attempt in flight. It outlives the client when the
  * client goes away before the connector answers. */
 typedef struct
