@@ -1729,6 +1729,32 @@ test_reconnect_after_replaced (void)
   tcpc_test_server_free (server);
 }
 
+/* 42d. a scheduled reconnect is cancelled by a later connect_to () */
+static void
+test_reconnect_after_connect_to (void)
+{
+  TcpcTestServer *a = tcpc_test_server_new ();
+  TcpcTestServer *b = tcpc_test_server_new ();
+  TcpcClient *client = client_for (a);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  tcpc_client_reconnect_after (client, 0.3);
+  tcpc_client_connect_to (client, NULL, b->port);
+  WAIT_COUNT (rec, "connected", 2);
+  tcpc_test_spin (600);
+
+  tcpc_test_assert_events (rec, "started", "connected", "connected");
+  g_assert_cmpuint (tcpc_test_server_n_conns (a), ==, 1);
+  g_assert_cmpuint (tcpc_test_server_n_conns (b), ==, 1);
+  g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
+
+  finish_client (client, rec);
+  tcpc_test_server_free (b);
+  tcpc_test_server_free (a);
+}
+
 /* 43. default server-error handler + a synchronous reconnect in
  * disconnected: the client connects again (the default handler logs a
  * message, it does not queue a second shutdown) */
@@ -2354,6 +2380,7 @@ struct _TestFilter
   TcpcFilter *inner;
   guint       id;
   GArray     *fed_ids;     /* shared by the clones */
+  int         encode_mode; /* 0: inner filter, 1: fail, 2: NULL (drop) */
 };
 
 static guint test_filter_last_id;
@@ -2399,7 +2426,19 @@ test_filter_encode (TcpcFilter  *filter,
                     GBytes      *record,
                     GError     **error)
 {
-  return tcpc_filter_encode (TEST_FILTER (filter)->inner, record, error);
+  TestFilter *self = TEST_FILTER (filter);
+
+  switch (self->encode_mode)
+    {
+    case 1:
+      g_set_error_literal (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_MALFORMED,
+                           "test filter refuses to encode");
+      return NULL;
+    case 2:
+      return NULL;
+    default:
+      return tcpc_filter_encode (self->inner, record, error);
+    }
 }
 
 static GBytes *
@@ -2412,9 +2451,11 @@ static TcpcFilter *
 test_filter_clone (TcpcFilter *filter)
 {
   TestFilter *self = TEST_FILTER (filter);
+  TestFilter *clone = test_filter_new (tcpc_filter_clone (self->inner),
+                                       self->fed_ids);
 
-  return TCPC_FILTER (test_filter_new (tcpc_filter_clone (self->inner),
-                                       self->fed_ids));
+  clone->encode_mode = self->encode_mode;
+  return TCPC_FILTER (clone);
 }
 
 static void
@@ -2507,6 +2548,54 @@ test_filter_cloned (void)
   for (i = 0; i < fed_ids->len; i++)
     g_assert_cmpuint (g_array_index (fed_ids, guint, i), !=, proto_id);
   g_assert_true (tcpc_client_get_filter (client) == TCPC_FILTER (proto));
+
+  finish_client (client, rec);
+  g_object_unref (proto);
+  tcpc_test_server_free (server);
+}
+
+/* put with a filter that cannot encode: FALSE with the filter's error, the
+ * connection stays up; a filter that drops the record (encode returns
+ * NULL without error): TRUE, nothing sent, no flushed */
+static void
+test_put_filter_error (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcClient *client = client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  g_autoptr(GArray) fed_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  TestFilter *proto = test_filter_new (TCPC_FILTER (tcpc_line_filter_new ()), fed_ids);
+  GError *error = NULL;
+
+  proto->encode_mode = 1;
+  tcpc_client_set_filter (client, TCPC_FILTER (proto));
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+
+  g_assert_false (tcpc_client_put_string (client, "x", &error));
+  g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_false (tcpc_client_put_data (client, (const guint8 *) "y", 1, &error));
+  g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_MALFORMED);
+  g_clear_error (&error);
+  tcpc_test_spin (100);
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+
+  /* a second connection with a dropping filter */
+  proto->encode_mode = 2;
+  tcpc_client_reconnect (client);
+  WAIT_COUNT (rec, "connected", 2);
+  g_assert_true (tcpc_client_put_string (client, "dropped", &error));
+  g_assert_no_error (error);
+  tcpc_test_spin (100);
+  tcpc_client_shutdown (client);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_CONN_FINISHED (server, 1);
+
+  tcpc_test_assert_events (rec, "started", "connected", "connected", "disconnected");
+  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, 0);
+  g_assert_cmpuint (tcpc_test_server_get_conn (server, 1)->n_received, ==, 0);
 
   finish_client (client, rec);
   g_object_unref (proto);
@@ -3344,6 +3433,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/put-variants", test_put_variants);
   g_test_add_func ("/Tcpc/Client/flushed-per-drain", test_flushed_per_drain);
   g_test_add_func ("/Tcpc/Client/put-not-connected", test_put_not_connected);
+  g_test_add_func ("/Tcpc/Client/put-filter-error", test_put_filter_error);
 
   /* Shutdown */
   g_test_add_func ("/Tcpc/Client/shutdown-flushes", test_shutdown_flushes);
@@ -3363,6 +3453,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/reconnect-after", test_reconnect_after);
   g_test_add_func ("/Tcpc/Client/reconnect-after-cancelled", test_reconnect_after_cancelled);
   g_test_add_func ("/Tcpc/Client/reconnect-after-replaced", test_reconnect_after_replaced);
+  g_test_add_func ("/Tcpc/Client/reconnect-after-connect-to", test_reconnect_after_connect_to);
   g_test_add_func ("/Tcpc/Client/disconnected-sync-reconnect", test_disconnected_sync_reconnect);
 
   /* End of connection and errors */
