@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <tcpclient/tcpclient.h>
+#include <tcpclient.h>
 
 #define DEMO_TIMEOUT_SECONDS 10
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <tcpclient/tcpclient.h>
+#include <tcpclient.h>
 
 typedef struct
 {

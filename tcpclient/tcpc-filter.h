@@ -6,7 +6,7 @@
 #pragma once
 
 #if !defined(__TCPCLIENT_INSIDE__) && !defined(TCPC_COMPILATION)
-# error "Only <tcpclient/tcpclient.h> can be included directly."
+# error "Only <tcpclient.h> can be included directly."
 #endif
 
 #include <gio/gio.h>

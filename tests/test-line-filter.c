@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include <tcpclient/tcpclient.h>
+#include <tcpclient.h>
 
 /* Helpers */
 
