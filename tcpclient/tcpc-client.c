@@ -1422,6 +1422,16 @@ tcpc_client_get_filter (TcpcClient *self)
  *
  * Sets the prototype #TcpcClient:filter; every later connection works with
  * a clone of it.
+ *
+ * On a live connection the change also takes effect at once (POE's
+ * `set_filter`): the connection continues with a clone of @filter, which
+ * first parses the bytes the old filter had received but not parsed yet,
+ * so no byte is lost or delivered twice. Called from a
+ * #TcpcClient::server-input handler, the next record delivered is the
+ * first one the new filter parses. Records put from then on are encoded by
+ * the new filter too. A protocol that must start with the old framing on
+ * every connection sets the filter back in its #TcpcClient::connected or
+ * #TcpcClient::disconnected handler.
  */
 void
 tcpc_client_set_filter (TcpcClient *self,
@@ -1436,8 +1446,20 @@ tcpc_client_set_filter (TcpcClient *self,
   if (filter == NULL)
     filter = fallback = TCPC_FILTER (tcpc_line_filter_new ());
 
-  if (g_set_object (&priv->filter, filter))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
+  if (!g_set_object (&priv->filter, filter))
+    return;
+
+  /* A live connection switches framings at once, keeping its unparsed
+   * input (POE's set_filter). */
+  if (priv->reader != NULL)
+    {
+      g_autoptr(TcpcFilter) clone = tcpc_filter_clone (filter);
+
+      if (clone != NULL)
+        _tcpc_reader_set_filter (priv->reader, clone);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
 }
 
 /**
@@ -1840,7 +1862,9 @@ tcpc_client_class_init (TcpcClientClass *klass)
    *
    * The prototype of the connection's filter (POE's Filter): every
    * connection works with its own tcpc_filter_clone() of it. Setting
-   * %NULL restores the default, a new #TcpcLineFilter.
+   * %NULL restores the default, a new #TcpcLineFilter. Setting it while
+   * connected switches the live connection too, see
+   * tcpc_client_set_filter().
    */
   properties[PROP_FILTER] =
     g_param_spec_object ("filter", "Filter",

@@ -35,6 +35,8 @@ void        _tcpc_reader_set_discard (TcpcReader                *self,
                                       gboolean                   discard);
 void        _tcpc_reader_drain       (TcpcReader                *self);
 TcpcFilter *_tcpc_reader_get_filter  (TcpcReader                *self);
+void        _tcpc_reader_set_filter  (TcpcReader                *self,
+                                      TcpcFilter                *filter);
 void        _tcpc_reader_close       (TcpcReader                *self);
 void        _tcpc_reader_unref       (TcpcReader                *self);
 

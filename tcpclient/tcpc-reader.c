@@ -64,6 +64,9 @@ struct _TcpcReader
   const TcpcReaderCallbacks *callbacks;
   gpointer                   owner;
 
+  GSource                   *parse_source;
+  guint                      dispatching;
+
   guint                      closed : 1;
   guint                      discard : 1;
   guint                      reading : 1;
@@ -85,6 +88,7 @@ _tcpc_reader_unref (TcpcReader *self)
     return;
 
   g_assert (self->source == NULL);
+  g_assert (self->parse_source == NULL);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->filter);
   g_clear_object (&self->stream);
@@ -128,8 +132,47 @@ tcpc_reader_stopped (TcpcReader *self)
   return self->closed || self->discard;
 }
 
+/* Delivers every record the filter can parse now. The filter is looked
+ * up again after every record: a handler may switch it. */
+static void
+tcpc_reader_parse (TcpcReader *self)
+{
+  TcpcFilter *filter = NULL;
+  TcpcFilterInterface *iface = NULL;
+
+  self->dispatching++;
+
+  while (!tcpc_reader_stopped (self))
+    {
+      GError *error = NULL;
+      GBytes *record;
+
+      if (filter != self->filter)
+        {
+          filter = self->filter;
+          iface = TCPC_FILTER_GET_IFACE (filter);
+        }
+
+      record = iface->next_record (filter, &error);
+      if (record != NULL)
+        {
+          self->callbacks->record (self->owner, record);
+          g_bytes_unref (record);
+        }
+      else if (error != NULL)
+        {
+          self->callbacks->error (self->owner, error, FALSE);
+          g_error_free (error);
+        }
+      else
+        break;
+    }
+
+  self->dispatching--;
+}
+
 /* Feeds one chunk to the filter and delivers every record it yields.
- * Returns FALSE when reading must stop (closed, or a fatal error). */
+ * Returns FALSE when reading must stop. */
 static gboolean
 tcpc_reader_handle (TcpcReader *self,
                     GBytes     *chunk)
@@ -146,25 +189,58 @@ tcpc_reader_handle (TcpcReader *self,
       return !self->closed;
     }
 
-  while (!tcpc_reader_stopped (self))
-    {
-      GBytes *record = tcpc_filter_next_record (self->filter, &error);
-
-      if (record != NULL)
-        {
-          self->callbacks->record (self->owner, record);
-          g_bytes_unref (record);
-        }
-      else if (error != NULL)
-        {
-          self->callbacks->error (self->owner, error, FALSE);
-          g_clear_error (&error);
-        }
-      else
-        break;
-    }
+  tcpc_reader_parse (self);
 
   return !self->closed;
+}
+
+static gboolean
+parse_later_cb (gpointer user_data)
+{
+  TcpcReader *self = tcpc_reader_ref (user_data);
+
+  g_clear_pointer (&self->parse_source, g_source_unref);
+  tcpc_reader_parse (self);
+  _tcpc_reader_unref (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Switches framings mid-stream: the old filter's unparsed bytes go to the
+ * new one, so no byte is lost or parsed twice. Inside a record callback
+ * the records of the new filter follow at once; otherwise they are
+ * delivered from the main loop. */
+void
+_tcpc_reader_set_filter (TcpcReader *self,
+                         TcpcFilter *filter)
+{
+  g_autoptr(GBytes) pending = NULL;
+  GError *error = NULL;
+
+  if (filter == self->filter)
+    return;
+
+  pending = tcpc_filter_take_pending (self->filter);
+  g_set_object (&self->filter, filter);
+
+  if (pending == NULL || self->closed)
+    return;
+
+  if (!tcpc_filter_feed (self->filter, pending, &error))
+    {
+      self->callbacks->error (self->owner, error, FALSE);
+      g_error_free (error);
+      return;
+    }
+
+  if (self->dispatching == 0 && self->parse_source == NULL)
+    {
+      self->parse_source = g_idle_source_new ();
+      g_source_set_priority (self->parse_source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (self->parse_source, "[tcpclient] parse");
+      g_source_set_callback (self->parse_source, parse_later_cb, self, NULL);
+      g_source_attach (self->parse_source, self->context);
+    }
 }
 
 /* Handles the outcome of one read: data, end of stream or an error.
@@ -342,6 +418,11 @@ _tcpc_reader_close (TcpcReader *self)
 {
   self->closed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->parse_source != NULL)
+    {
+      g_source_destroy (self->parse_source);
+      g_clear_pointer (&self->parse_source, g_source_unref);
+    }
   if (self->source != NULL)
     {
       g_source_destroy (self->source);
