@@ -126,7 +126,8 @@ run_tests() {
 
 install_packages
 
-setup_build build
+# Warnings are errors in the project's own builds.
+setup_build build -Dwerror=true
 
 case "$mode" in
   build)
@@ -140,7 +141,7 @@ case "$mode" in
 
     # g-ir-scanner runs the library it scans, so introspection is off under
     # the sanitizers (the binding tests run in the normal build).
-    if setup_build build-sanitize \
+    if setup_build build-sanitize -Dwerror=true \
          -Db_sanitize=address,undefined -Db_lundef=false -Dintrospection=disabled; then
       # The suite is leak-free, so LeakSanitizer stays on: a leak fails the run.
       export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

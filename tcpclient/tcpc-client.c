@@ -2094,9 +2094,13 @@ tcpc_client_class_init (TcpcClientClass *klass)
    * Emitted exactly once for every established connection that ends, by
    * tcpc_client_shutdown(), by the peer or by an error (POE's
    * Disconnected); never for a connection that tcpc_client_reconnect() or
-   * tcpc_client_connect_to() replaced. The connection is already closed:
-   * tcpc_client_is_connected() is %FALSE. After the emission the client is
-   * %TCPC_CLIENT_STATE_CLOSED unless a handler asked for a reconnect.
+   * tcpc_client_connect_to() replaced. The connection is already closed
+   * and #TcpcClient:stream is %NULL; during the emission the state is
+   * %TCPC_CLIENT_STATE_SHUTTING_DOWN, so tcpc_client_is_connected() is
+   * %FALSE. After the emission the client is %TCPC_CLIENT_STATE_CLOSED
+   * unless a handler asked for a reconnect: the state then goes straight
+   * to %TCPC_CLIENT_STATE_CONNECTING. A clean end of stream from the peer
+   * ends the connection the same way, after writing any queued output.
    */
   signals[DISCONNECTED] =
     g_signal_new ("disconnected",
