@@ -34,6 +34,13 @@
  */
 
 /**
+ * TcpcFilter:
+ *
+ * The opaque type of an object that implements the #TcpcFilter interface,
+ * such as a #TcpcLineFilter.
+ */
+
+/**
  * TcpcFilterInterface::feed:
  * @self: a #TcpcFilter
  * @data: the received bytes
@@ -83,6 +90,13 @@
  * Returns: (transfer full): a new filter
  */
 
+/**
+ * tcpc_filter_error_quark:
+ *
+ * The error domain of record framing errors; use %TCPC_FILTER_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 G_DEFINE_QUARK (tcpc-filter-error-quark, tcpc_filter_error)
 
 G_DEFINE_INTERFACE (TcpcFilter, tcpc_filter, G_TYPE_OBJECT)

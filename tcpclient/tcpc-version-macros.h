@@ -17,14 +17,44 @@
 # define _TCPC_EXTERN extern
 #endif
 
+/**
+ * TCPC_VERSION_0_1:
+ *
+ * A version token for tcpclient 0.1, for %TCPC_VERSION_MIN_REQUIRED and
+ * %TCPC_VERSION_MAX_ALLOWED.
+ */
 #define TCPC_VERSION_0_1 (G_ENCODE_VERSION (0, 1))
 
+/**
+ * TCPC_VERSION_CUR_STABLE:
+ *
+ * The version token of the tcpclient release a program is compiled
+ * against, encoded like %TCPC_VERSION_0_1.
+ */
 #define TCPC_VERSION_CUR_STABLE (G_ENCODE_VERSION (TCPC_MAJOR_VERSION, TCPC_MINOR_VERSION))
 
+/**
+ * TCPC_VERSION_MIN_REQUIRED:
+ *
+ * The oldest tcpclient release a program wants to stay compatible with, as
+ * a version token such as %TCPC_VERSION_0_1, defined before including
+ * `tcpclient.h`. It is meant for API that later releases deprecate (0.1
+ * deprecates nothing). The default is %TCPC_VERSION_CUR_STABLE. Defining
+ * `TCPC_DISABLE_DEPRECATION_WARNINGS` silences every deprecation and
+ * availability warning of tcpclient.
+ */
 #ifndef TCPC_VERSION_MIN_REQUIRED
 # define TCPC_VERSION_MIN_REQUIRED (TCPC_VERSION_CUR_STABLE)
 #endif
 
+/**
+ * TCPC_VERSION_MAX_ALLOWED:
+ *
+ * The newest tcpclient release whose API a program may use. Define it,
+ * before including `tcpclient.h`, to a version token such as
+ * %TCPC_VERSION_0_1: using API added after that version then causes a
+ * compiler warning. The default is %TCPC_VERSION_CUR_STABLE.
+ */
 #ifndef TCPC_VERSION_MAX_ALLOWED
 # define TCPC_VERSION_MAX_ALLOWED (TCPC_VERSION_CUR_STABLE)
 #endif
