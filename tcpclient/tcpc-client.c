@@ -5,6 +5,11 @@
 
 #include "config.h"
 
+#include <math.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "tcpc-client.h"
 #include "tcpc-connector-private.h"
 #include "tcpc-enum-types.h"
@@ -130,6 +135,26 @@ typedef struct
   guint16             bind_port;
   guint               tls : 1;
   guint               shutdown_on_error : 1;
+  guint               enable_proxy : 1;
+  guint               keepalive : 1;
+  guint               no_delay : 1;
+  guint               auto_reconnect : 1;
+  GTlsDatabase       *tls_database;
+  char               *proxy_uri;
+  GIOStream          *existing_stream;  /* tcpc_client_new_for_stream() */
+  double              idle_timeout;
+  double              shutdown_timeout;
+  guint               keepalive_idle;
+  guint               keepalive_interval;
+  guint               keepalive_count;
+  guint               high_water_mark;
+  guint               low_water_mark;
+  double              reconnect_delay;
+  double              reconnect_multiplier;
+  double              reconnect_max_delay;
+  double              reconnect_jitter;
+  double              reconnect_stable_time;
+  guint               reconnect_max_attempts;
 
   TcpcClientState     state;
 
@@ -139,10 +164,20 @@ typedef struct
   guint               generation;
   guint               ending : 1;  /* inside connect-error or disconnected */
   guint               disposed : 1;
+  guint               user_stopped : 1;         /* shutdown() called: no auto reconnect */
+  guint               existing_stream_used : 1;
+
+  /* reconnect policy */
+  guint               reconnect_attempt;
+  guint               next_retry;
+  gint64              retry_deadline;           /* monotonic, 0 when none */
+  GSource            *countdown;
+  GSource            *stable_timer;
 
   Attempt            *attempt;
   TcpcFilter         *attempt_filter;
-  GSource            *pending;     /* reconnect_after timer, or an early error */
+  GSource            *pending;     /* a scheduled attempt, or an early error */
+  guint               pending_is_retry : 1;
   char               *pending_operation;
   GError             *pending_error;
 
@@ -150,6 +185,23 @@ typedef struct
   GIOStream          *stream;
   TcpcReader         *reader;
   TcpcWriter         *writer;
+  GSource            *idle_timer;
+  GSource            *flush_timer;
+  gint64              last_input;               /* monotonic */
+  guint               writable : 1;
+  guint               input_paused : 1;
+  guint               output_shut : 1;          /* shutdown_output() asked */
+  guint               output_closed : 1;
+
+  /* about the current or last connection */
+  GTlsCertificate    *peer_certificate;
+  GTlsCertificateFlags peer_certificate_errors;
+  guint64             bytes_sent;
+  guint64             bytes_received;
+  guint64             records_sent;
+  guint64             records_received;
+  gint64              connected_since;
+  gint64              connected_at;             /* monotonic */
 } TcpcClientPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (TcpcClient, tcpc_client, G_TYPE_OBJECT)
@@ -172,6 +224,37 @@ enum {
   PROP_NAME,
   PROP_STATE,
   PROP_STREAM,
+  PROP_EXISTING_STREAM,
+  PROP_TLS_DATABASE,
+  PROP_PEER_CERTIFICATE,
+  PROP_PEER_CERTIFICATE_ERRORS,
+  PROP_PROXY_URI,
+  PROP_ENABLE_PROXY,
+  PROP_AUTO_RECONNECT,
+  PROP_RECONNECT_DELAY,
+  PROP_RECONNECT_MULTIPLIER,
+  PROP_RECONNECT_MAX_DELAY,
+  PROP_RECONNECT_JITTER,
+  PROP_RECONNECT_MAX_ATTEMPTS,
+  PROP_RECONNECT_STABLE_TIME,
+  PROP_RECONNECT_ATTEMPT,
+  PROP_NEXT_RETRY,
+  PROP_IDLE_TIMEOUT,
+  PROP_SHUTDOWN_TIMEOUT,
+  PROP_KEEPALIVE,
+  PROP_KEEPALIVE_IDLE,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_KEEPALIVE_COUNT,
+  PROP_NO_DELAY,
+  PROP_OUTPUT_HIGH_WATER_MARK,
+  PROP_OUTPUT_LOW_WATER_MARK,
+  PROP_WRITABLE,
+  PROP_PENDING_OUTPUT_BYTES,
+  PROP_BYTES_SENT,
+  PROP_BYTES_RECEIVED,
+  PROP_RECORDS_SENT,
+  PROP_RECORDS_RECEIVED,
+  PROP_CONNECTED_SINCE,
   N_PROPS
 };
 
@@ -184,6 +267,8 @@ enum {
   SERVER_ERROR,
   FLUSHED,
   DISCONNECTED,
+  ACCEPT_CERTIFICATE,
+  CONNECT_PROGRESS,
   N_SIGNALS
 };
 
@@ -208,6 +293,44 @@ tcpc_client_set_state (TcpcClient      *self,
   priv->state = state;
   if (!priv->disposed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+tcpc_client_notify (TcpcClient *self,
+                    guint       prop)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (!priv->disposed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static GSource *
+attach_timeout (TcpcClient  *self,
+                double       seconds,
+                const char  *name,
+                GSourceFunc  callback)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GSource *source;
+  guint ms = (guint) MIN (ceil (seconds * 1000.0), (double) G_MAXUINT);
+
+  source = g_timeout_source_new (ms);
+  g_source_set_static_name (source, name);
+  g_source_set_callback (source, callback, self, NULL);
+  g_source_attach (source, priv->context);
+
+  return source;
 }
 
 /* While the caller holds a reference of its own: whether anybody else
@@ -250,13 +373,18 @@ tcpc_client_clear_pending (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
-  if (priv->pending != NULL)
-    {
-      g_source_destroy (priv->pending);
-      g_clear_pointer (&priv->pending, g_source_unref);
-    }
+  destroy_source (&priv->pending);
+  priv->pending_is_retry = FALSE;
   g_clear_pointer (&priv->pending_operation, g_free);
   g_clear_error (&priv->pending_error);
+
+  destroy_source (&priv->countdown);
+  priv->retry_deadline = 0;
+  if (priv->next_retry != 0)
+    {
+      priv->next_retry = 0;
+      tcpc_client_notify (self, PROP_NEXT_RETRY);
+    }
 }
 
 static void
@@ -292,12 +420,22 @@ tcpc_client_close_connection (TcpcClient *self,
   _tcpc_writer_close (priv->writer);
   g_clear_pointer (&priv->reader, _tcpc_reader_unref);
   g_clear_pointer (&priv->writer, _tcpc_writer_unref);
+  destroy_source (&priv->idle_timer);
+  destroy_source (&priv->flush_timer);
+  destroy_source (&priv->stable_timer);
+  priv->input_paused = FALSE;
+  priv->output_shut = FALSE;
+  priv->output_closed = FALSE;
 
   close_stream (priv->stream);
   g_clear_object (&priv->stream);
 
-  if (!priv->disposed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAM]);
+  tcpc_client_notify (self, PROP_STREAM);
+  if (!priv->writable)
+    {
+      priv->writable = TRUE;
+      tcpc_client_notify (self, PROP_WRITABLE);
+    }
 }
 
 /* Stops whatever the client is doing, without any signal: the attempt in
@@ -310,6 +448,120 @@ tcpc_client_drop_everything (TcpcClient *self)
   priv->generation++;
   tcpc_client_abandon_attempt (self);
   tcpc_client_close_connection (self, FALSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* scheduled attempts and the reconnect policy                          */
+
+static gboolean
+countdown_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  gint64 left = priv->retry_deadline - g_get_monotonic_time ();
+  guint seconds = left > 0 ? (guint) ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC) : 0;
+
+  if (seconds != priv->next_retry)
+    {
+      priv->next_retry = seconds;
+      tcpc_client_notify (self, PROP_NEXT_RETRY);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+reconnect_timer_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_clear_pointer (&priv->pending, g_source_unref);
+  tcpc_client_begin_attempt (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The next attempt starts after @seconds; meanwhile the state is
+ * CONNECTING and next-retry counts down. */
+static void
+tcpc_client_schedule_attempt (TcpcClient *self,
+                              double      seconds)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  tcpc_client_clear_pending (self);
+  priv->ending = FALSE;
+  tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
+
+  priv->pending = attach_timeout (self, seconds, "[tcpclient] reconnect", reconnect_timer_cb);
+  priv->pending_is_retry = TRUE;
+  priv->retry_deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  priv->countdown = g_timeout_source_new (200);
+  g_source_set_static_name (priv->countdown, "[tcpclient] retry countdown");
+  g_source_set_callback (priv->countdown, countdown_cb, self, NULL);
+  g_source_attach (priv->countdown, priv->context);
+  countdown_cb (self);
+}
+
+/* The delay before retry number reconnect-attempt: exponential, with
+ * jitter, then capped, never negative. */
+static double
+tcpc_client_backoff (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  guint steps = priv->reconnect_attempt > 0 ? priv->reconnect_attempt - 1 : 0;
+  double delay = priv->reconnect_delay * pow (priv->reconnect_multiplier, MIN (steps, 1000));
+
+  if (priv->reconnect_jitter > 0)
+    delay *= 1.0 + g_random_double_range (-priv->reconnect_jitter, priv->reconnect_jitter);
+
+  if (!(delay >= 0))  /* also catches NaN */
+    delay = 0;
+
+  return MIN (delay, priv->reconnect_max_delay);
+}
+
+static void
+tcpc_client_set_reconnect_attempt (TcpcClient *self,
+                                   guint       attempt)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (priv->reconnect_attempt != attempt)
+    {
+      priv->reconnect_attempt = attempt;
+      tcpc_client_notify (self, PROP_RECONNECT_ATTEMPT);
+    }
+}
+
+/* After connect-error or disconnected that no handler answered: CLOSED,
+ * or, with auto-reconnect, the next attempt after a back-off. */
+static void
+tcpc_client_closed_or_retry (TcpcClient *self,
+                             gboolean    failure,
+                             gboolean    permanent)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (!priv->auto_reconnect || priv->user_stopped || permanent ||
+      priv->existing_stream != NULL)
+    {
+      tcpc_client_set_state (self, TCPC_CLIENT_STATE_CLOSED);
+      return;
+    }
+
+  tcpc_client_set_reconnect_attempt (self, failure ? priv->reconnect_attempt + 1 : 0);
+
+  if (priv->reconnect_max_attempts > 0 &&
+      priv->reconnect_attempt >= priv->reconnect_max_attempts)
+    {
+      tcpc_client_set_state (self, TCPC_CLIENT_STATE_CLOSED);
+      return;
+    }
+
+  tcpc_client_schedule_attempt (self, tcpc_client_backoff (self));
 }
 
 /* ------------------------------------------------------------------ */
@@ -332,7 +584,15 @@ tcpc_client_report_connect_error (TcpcClient   *self,
   priv->ending = FALSE;
 
   if (tcpc_client_is_wanted (self) && priv->generation == generation)
-    tcpc_client_set_state (self, TCPC_CLIENT_STATE_CLOSED);
+    {
+      /* Errors that another attempt cannot mend are not retried. */
+      gboolean permanent = g_str_equal (operation, "filter") ||
+                           g_str_equal (operation, "pre-connect") ||
+                           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ||
+                           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+
+      tcpc_client_closed_or_retry (self, TRUE, permanent);
+    }
 
   g_object_unref (self);
 }
@@ -356,9 +616,38 @@ tcpc_client_finish_disconnect (TcpcClient *self)
   priv->ending = FALSE;
 
   if (tcpc_client_is_wanted (self) && priv->generation == generation)
-    tcpc_client_set_state (self, TCPC_CLIENT_STATE_CLOSED);
+    {
+      /* a connection that did not stay up counts as a failed attempt */
+      gboolean stable = g_get_monotonic_time () - priv->connected_at >=
+                        (gint64) (priv->reconnect_stable_time * G_USEC_PER_SEC);
+
+      tcpc_client_closed_or_retry (self, !stable, FALSE);
+    }
 
   g_object_unref (self);
+}
+
+static void tcpc_client_server_error (TcpcClient   *self,
+                                      const char   *operation,
+                                      const GError *error,
+                                      gboolean      connection_broken);
+
+/* A peer that does not read cannot hold a closing client forever. */
+static gboolean
+flush_timeout_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&priv->flush_timer, g_source_unref);
+  error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "Shutdown timed out after %g seconds with %" G_GSIZE_FORMAT
+                       " bytes unsent",
+                       priv->shutdown_timeout, _tcpc_writer_get_pending (priv->writer));
+  tcpc_client_server_error (self, "write", error, TRUE);
+
+  return G_SOURCE_REMOVE;
 }
 
 /* Ends the connection after its output is written. */
@@ -368,13 +657,25 @@ tcpc_client_begin_shutdown (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_SHUTTING_DOWN);
+  destroy_source (&priv->idle_timer);
   if (priv->reader != NULL)
-    _tcpc_reader_set_discard (priv->reader, TRUE);
+    {
+      /* input is read and dropped, so that the close is clean */
+      _tcpc_reader_set_discard (priv->reader, TRUE);
+      _tcpc_reader_set_paused (priv->reader, FALSE);
+    }
 
   if (priv->writer != NULL &&
       _tcpc_writer_get_pending (priv->writer) > 0 &&
-      !_tcpc_writer_has_failed (priv->writer))
-    return;  /* writer_flushed_cb or writer_error_cb finishes */
+      !_tcpc_writer_has_failed (priv->writer) &&
+      !priv->output_closed)
+    {
+      /* writer_flushed_cb, writer_error_cb or the deadline finishes */
+      if (priv->shutdown_timeout > 0 && priv->flush_timer == NULL)
+        priv->flush_timer = attach_timeout (self, priv->shutdown_timeout,
+                                            "[tcpclient] shutdown timeout", flush_timeout_cb);
+      return;
+    }
 
   tcpc_client_finish_disconnect (self);
 }
@@ -390,7 +691,22 @@ reader_record_cb (gpointer  owner,
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   if (priv->state == TCPC_CLIENT_STATE_CONNECTED)
-    g_signal_emit (self, signals[SERVER_INPUT], 0, record);
+    {
+      priv->records_received++;
+      g_signal_emit (self, signals[SERVER_INPUT], 0, record);
+    }
+}
+
+static void
+reader_data_cb (gpointer owner,
+                gsize    size)
+{
+  TcpcClient *self = owner;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  priv->bytes_received += size;
+  if (priv->idle_timer != NULL)
+    priv->last_input = g_get_monotonic_time ();
 }
 
 /* A server-error, then what shutdown-on-error asks for. */
@@ -463,6 +779,24 @@ reader_eof_cb (gpointer owner)
     tcpc_client_begin_shutdown (self);
 }
 
+/* Half-close: the peer sees the end of our stream, we keep reading. */
+static void
+tcpc_client_close_output (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GIOStream *stream = priv->stream;
+
+  priv->output_closed = TRUE;
+  _tcpc_writer_close (priv->writer);
+
+  if (G_IS_SOCKET_CONNECTION (stream) && !G_IS_TCP_WRAPPER_CONNECTION (stream))
+    g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream)),
+                       FALSE, TRUE, NULL);
+  else
+    g_output_stream_close_async (g_io_stream_get_output_stream (stream), G_PRIORITY_DEFAULT,
+                                 NULL, NULL, NULL);
+}
+
 static void
 writer_flushed_cb (gpointer owner)
 {
@@ -476,12 +810,31 @@ writer_flushed_cb (gpointer owner)
 
   if (tcpc_client_is_wanted (self) &&
       priv->generation == generation &&
-      priv->state == TCPC_CLIENT_STATE_SHUTTING_DOWN &&
       priv->writer != NULL &&
       _tcpc_writer_get_pending (priv->writer) == 0)
-    tcpc_client_finish_disconnect (self);
+    {
+      if (priv->state == TCPC_CLIENT_STATE_SHUTTING_DOWN)
+        tcpc_client_finish_disconnect (self);
+      else if (priv->output_shut && !priv->output_closed)
+        tcpc_client_close_output (self);
+    }
 
   g_object_unref (self);
+}
+
+static void
+writer_written_cb (gpointer owner,
+                   gsize    size)
+{
+  TcpcClient *self = owner;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  priv->bytes_sent += size;
+  if (!priv->writable && _tcpc_writer_get_pending (priv->writer) <= priv->low_water_mark)
+    {
+      priv->writable = TRUE;
+      tcpc_client_notify (self, PROP_WRITABLE);
+    }
 }
 
 static void
@@ -497,15 +850,106 @@ static const TcpcReaderCallbacks reader_callbacks = {
   reader_record_cb,
   reader_error_cb,
   reader_eof_cb,
+  reader_data_cb,
 };
 
 static const TcpcWriterCallbacks writer_callbacks = {
+  writer_written_cb,
   writer_flushed_cb,
   writer_error_cb,
 };
 
 /* ------------------------------------------------------------------ */
 /* connecting                                                           */
+
+static GTlsConnection *
+find_tls_connection (GIOStream *stream)
+{
+  if (G_IS_TCP_WRAPPER_CONNECTION (stream))
+    stream = g_tcp_wrapper_connection_get_base_io_stream (G_TCP_WRAPPER_CONNECTION (stream));
+
+  return G_IS_TLS_CONNECTION (stream) ? G_TLS_CONNECTION (stream) : NULL;
+}
+
+/* No input for idle-timeout seconds: a server error. The timer is not
+ * reset per read; it looks at the time of the last input when it fires. */
+static gboolean
+idle_timeout_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  gint64 period = (gint64) (priv->idle_timeout * G_USEC_PER_SEC);
+  gint64 quiet = g_get_monotonic_time () - priv->last_input;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&priv->idle_timer, g_source_unref);
+
+  if (quiet < period || priv->input_paused)
+    {
+      double left = priv->input_paused ? priv->idle_timeout
+                                       : (double) (period - quiet) / G_USEC_PER_SEC;
+
+      priv->idle_timer = attach_timeout (self, left, "[tcpclient] idle timeout", idle_timeout_cb);
+      return G_SOURCE_REMOVE;
+    }
+
+  /* With shutdown-on-error off, the next period starts now. */
+  priv->last_input = g_get_monotonic_time ();
+  priv->idle_timer = attach_timeout (self, priv->idle_timeout, "[tcpclient] idle timeout",
+                                     idle_timeout_cb);
+
+  error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "No input from the server for %g seconds", priv->idle_timeout);
+  tcpc_client_server_error (self, "read", error, FALSE);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The connection stayed up: the back-off starts from the beginning. */
+static gboolean
+stable_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_clear_pointer (&priv->stable_timer, g_source_unref);
+  tcpc_client_set_reconnect_attempt (self, 0);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+apply_socket_options (TcpcClient *self,
+                      GIOStream  *stream)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GSocket *socket;
+  GSocketFamily family;
+
+  /* (with TLS, the wrapper GSocketClient returns has the socket too) */
+  if (!G_IS_SOCKET_CONNECTION (stream))
+    return;
+
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+  family = g_socket_get_family (socket);
+  if (family != G_SOCKET_FAMILY_IPV4 && family != G_SOCKET_FAMILY_IPV6)
+    return;
+
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, priv->no_delay, NULL);
+  g_socket_set_keepalive (socket, priv->keepalive);
+  if (priv->keepalive)
+    {
+#ifdef TCP_KEEPIDLE
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, MAX (priv->keepalive_idle, 1), NULL);
+#endif
+#ifdef TCP_KEEPINTVL
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, MAX (priv->keepalive_interval, 1), NULL);
+#endif
+#ifdef TCP_KEEPCNT
+      g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, MAX (priv->keepalive_count, 1), NULL);
+#endif
+    }
+}
 
 static void
 tcpc_client_establish (TcpcClient     *self,
@@ -516,17 +960,46 @@ tcpc_client_establish (TcpcClient     *self,
   g_autoptr(TcpcFilter) filter = g_steal_pointer (&priv->attempt_filter);
   guint generation;
 
+  GTlsConnection *tls;
+
   priv->stream = g_object_ref (stream);
   priv->reader = _tcpc_reader_new (g_io_stream_get_input_stream (stream), filter,
                                    priv->context, &reader_callbacks, self);
   priv->writer = _tcpc_writer_new (g_io_stream_get_output_stream (stream),
                                    priv->context, &writer_callbacks, self);
 
+  priv->bytes_sent = priv->bytes_received = 0;
+  priv->records_sent = priv->records_received = 0;
+  priv->connected_since = g_get_real_time ();
+  priv->connected_at = g_get_monotonic_time ();
+  priv->last_input = priv->connected_at;
+  priv->writable = TRUE;
+
+  g_clear_object (&priv->peer_certificate);
+  priv->peer_certificate_errors = 0;
+  tls = find_tls_connection (stream);
+  if (tls != NULL)
+    {
+      g_set_object (&priv->peer_certificate, g_tls_connection_get_peer_certificate (tls));
+      priv->peer_certificate_errors = g_tls_connection_get_peer_certificate_errors (tls);
+    }
+
+  if (priv->idle_timeout > 0)
+    priv->idle_timer = attach_timeout (self, priv->idle_timeout, "[tcpclient] idle timeout",
+                                       idle_timeout_cb);
+  if (priv->reconnect_attempt > 0)
+    priv->stable_timer = attach_timeout (self, priv->reconnect_stable_time,
+                                         "[tcpclient] stable connection", stable_cb);
+
   g_object_ref (self);
 
   generation = ++priv->generation;
+  g_object_freeze_notify (G_OBJECT (self));
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTED);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAM]);
+  tcpc_client_notify (self, PROP_STREAM);
+  tcpc_client_notify (self, PROP_PEER_CERTIFICATE);
+  tcpc_client_notify (self, PROP_PEER_CERTIFICATE_ERRORS);
+  g_object_thaw_notify (G_OBJECT (self));
   g_signal_emit (self, signals[CONNECTED], 0, stream, remote);
 
   if (tcpc_client_is_wanted (self) &&
@@ -537,6 +1010,9 @@ tcpc_client_establish (TcpcClient     *self,
   g_object_unref (self);
 }
 
+static void tcpc_client_connection_made (TcpcClient *self,
+                                         GIOStream  *stream);
+
 static void
 connect_cb (GObject      *object,
             GAsyncResult *result,
@@ -546,11 +1022,8 @@ connect_cb (GObject      *object,
   TcpcClient *self = attempt->client;
   TcpcClientPrivate *priv;
   g_autoptr(GIOStream) stream = NULL;
-  g_autoptr(GIOStream) chosen = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
   g_autoptr(GError) error = NULL;
   const char *operation = NULL;
-  guint generation;
 
   stream = _tcpc_connector_connect_finish (result, &operation, &error);
 
@@ -574,6 +1047,20 @@ connect_cb (GObject      *object,
       tcpc_client_report_connect_error (self, operation, error);
       return;
     }
+
+  apply_socket_options (self, stream);
+  tcpc_client_connection_made (self, stream);
+}
+
+/* A stream to talk over: pre-connect, then connected. */
+static void
+tcpc_client_connection_made (TcpcClient *self,
+                             GIOStream  *stream)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  g_autoptr(GIOStream) chosen = NULL;
+  g_autoptr(GSocketAddress) remote = NULL;
+  guint generation;
 
   if (G_IS_SOCKET_CONNECTION (stream))
     remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (stream), NULL);
@@ -637,6 +1124,44 @@ tcpc_client_report_later (TcpcClient *self,
   g_source_attach (priv->pending, priv->context);
 }
 
+static gboolean
+existing_stream_cb (gpointer user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_clear_pointer (&priv->pending, g_source_unref);
+  tcpc_client_connection_made (self, priv->existing_stream);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+attempt_progress_cb (gpointer            owner,
+                     GSocketClientEvent  event,
+                     GSocketConnectable *connectable,
+                     GIOStream          *connection)
+{
+  Attempt *attempt = owner;
+
+  if (attempt->client != NULL)
+    g_signal_emit (attempt->client, signals[CONNECT_PROGRESS], 0, event, connectable, connection);
+}
+
+static gboolean
+attempt_accept_certificate_cb (gpointer             owner,
+                               GTlsCertificate     *certificate,
+                               GTlsCertificateFlags errors)
+{
+  Attempt *attempt = owner;
+  gboolean accepted = FALSE;
+
+  if (attempt->client != NULL)
+    g_signal_emit (attempt->client, signals[ACCEPT_CERTIFICATE], 0, certificate, errors, &accepted);
+
+  return accepted;
+}
+
 static void
 tcpc_client_begin_attempt (TcpcClient *self)
 {
@@ -668,6 +1193,24 @@ tcpc_client_begin_attempt (TcpcClient *self)
       return;
     }
 
+  if (priv->existing_stream != NULL)
+    {
+      if (priv->existing_stream_used)
+        tcpc_client_report_later (self, "connect",
+                                  g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                                                       "This client runs over a stream made "
+                                                       "elsewhere and cannot reconnect"));
+      else
+        {
+          priv->existing_stream_used = TRUE;
+          priv->pending = g_idle_source_new ();
+          g_source_set_static_name (priv->pending, "[tcpclient] existing stream");
+          g_source_set_callback (priv->pending, existing_stream_cb, self, NULL);
+          g_source_attach (priv->pending, priv->context);
+        }
+      return;
+    }
+
   options.connectable = priv->connectable;
   options.host = priv->remote_address;
   options.port = priv->remote_port;
@@ -676,28 +1219,22 @@ tcpc_client_begin_attempt (TcpcClient *self)
   options.bind_port = priv->bind_port;
   options.family = priv->family;
   options.tls = priv->tls;
+  options.tls_database = priv->tls_database;
+  options.proxy_uri = priv->proxy_uri;
+  options.enable_proxy = priv->enable_proxy;
   options.timeout = priv->connect_timeout;
+  options.progress = attempt_progress_cb;
+  options.accept_certificate = attempt_accept_certificate_cb;
 
   attempt = g_new0 (Attempt, 1);
   attempt->client = self;
   attempt->cancellable = g_cancellable_new ();
   priv->attempt = attempt;
+  options.owner = attempt;
 
   g_main_context_push_thread_default (priv->context);
   _tcpc_connector_connect_async (&options, attempt->cancellable, connect_cb, attempt);
   g_main_context_pop_thread_default (priv->context);
-}
-
-static gboolean
-reconnect_timer_cb (gpointer user_data)
-{
-  TcpcClient *self = user_data;
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
-
-  g_clear_pointer (&priv->pending, g_source_unref);
-  tcpc_client_begin_attempt (self);
-
-  return G_SOURCE_REMOVE;
 }
 
 /* Emits started; returns FALSE when a handler took over (or dropped the
@@ -750,6 +1287,29 @@ tcpc_client_new (const char *remote_address,
 }
 
 /**
+ * tcpc_client_new_for_stream:
+ * @stream: a connected stream
+ *
+ * Creates a client that runs over a connection made elsewhere (a socket
+ * from systemd socket activation, a passed file descriptor, one end of a
+ * socket pair…), with every filter and signal. tcpc_client_start() emits
+ * #TcpcClient::started, then, from the main loop, #TcpcClient::pre-connect
+ * and #TcpcClient::connected with @stream. Such a client cannot connect
+ * anywhere else: a reconnect, tcpc_client_connect_to() or a second start
+ * reports #TcpcClient::connect-error with operation "connect" and
+ * %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * Returns: (transfer full): a new #TcpcClient
+ */
+TcpcClient *
+tcpc_client_new_for_stream (GIOStream *stream)
+{
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+
+  return g_object_new (TCPC_TYPE_CLIENT, "existing-stream", stream, NULL);
+}
+
+/**
  * tcpc_client_start:
  * @self: a #TcpcClient
  *
@@ -768,6 +1328,8 @@ tcpc_client_start (TcpcClient *self)
   if (!tcpc_client_is_stopped (self) && !priv->ending)
     return;
 
+  priv->user_stopped = FALSE;
+  tcpc_client_set_reconnect_attempt (self, 0);
   if (!tcpc_client_emit_started (self))
     return;
 
@@ -778,6 +1340,9 @@ tcpc_client_start (TcpcClient *self)
 static void
 tcpc_client_restart (TcpcClient *self)
 {
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  priv->user_stopped = FALSE;
   if (tcpc_client_is_stopped (self))
     {
       if (!tcpc_client_emit_started (self))
@@ -861,7 +1426,6 @@ tcpc_client_reconnect_after (TcpcClient *self,
                              double      seconds)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
-  guint ms;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (seconds >= 0);
@@ -872,15 +1436,9 @@ tcpc_client_reconnect_after (TcpcClient *self,
         return;
     }
 
+  priv->user_stopped = FALSE;
   tcpc_client_drop_everything (self);
-  priv->ending = FALSE;
-  tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
-
-  ms = (guint) MIN (seconds * 1000.0 + 0.5, (double) G_MAXUINT);
-  priv->pending = g_timeout_source_new (ms);
-  g_source_set_static_name (priv->pending, "[tcpclient] reconnect");
-  g_source_set_callback (priv->pending, reconnect_timer_cb, self, NULL);
-  g_source_attach (priv->pending, priv->context);
+  tcpc_client_schedule_attempt (self, seconds);
 }
 
 /**
@@ -903,6 +1461,8 @@ tcpc_client_shutdown (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv->user_stopped = TRUE;
 
   switch (priv->state)
     {
@@ -928,18 +1488,113 @@ tcpc_client_shutdown (TcpcClient *self)
     }
 }
 
+/**
+ * tcpc_client_shutdown_output:
+ * @self: a #TcpcClient
+ *
+ * Half-closes the connection: once every queued byte is written the peer
+ * sees the end of the stream, while the client keeps reading and
+ * delivering input until the peer closes its side, which ends the
+ * connection with #TcpcClient::disconnected. tcpc_client_put() fails from
+ * this call on. Does nothing unless connected.
+ */
+void
+tcpc_client_shutdown_output (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->output_shut)
+    return;
+
+  priv->output_shut = TRUE;
+  if (_tcpc_writer_get_pending (priv->writer) == 0)
+    tcpc_client_close_output (self);
+}
+
+/**
+ * tcpc_client_retry_now:
+ * @self: a #TcpcClient
+ *
+ * Starts a scheduled connection attempt (an automatic retry, see
+ * #TcpcClient:auto-reconnect, or one asked for with
+ * tcpc_client_reconnect_after()) at once. Does nothing when no attempt is
+ * scheduled.
+ */
+void
+tcpc_client_retry_now (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  if (priv->pending != NULL && priv->pending_is_retry)
+    tcpc_client_begin_attempt (self);
+}
+
+/**
+ * tcpc_client_pause_input:
+ * @self: a #TcpcClient
+ *
+ * Stops reading from the connection (POE's `pause_input`): no
+ * #TcpcClient::server-input is emitted until tcpc_client_resume_input(),
+ * not even for records already received, and once the socket's buffers
+ * are full the peer's writes block. Called from a #TcpcClient::server-input
+ * handler, the records after the current one wait too. The pause ends
+ * with the connection.
+ */
+void
+tcpc_client_pause_input (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->input_paused)
+    return;
+
+  priv->input_paused = TRUE;
+  _tcpc_reader_set_paused (priv->reader, TRUE);
+}
+
+/**
+ * tcpc_client_resume_input:
+ * @self: a #TcpcClient
+ *
+ * Resumes reading after tcpc_client_pause_input() (POE's
+ * `resume_input`). Records received before the pause are delivered first,
+ * from the main loop, in order.
+ */
+void
+tcpc_client_resume_input (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  if (!priv->input_paused || priv->reader == NULL)
+    return;
+
+  priv->input_paused = FALSE;
+  priv->last_input = g_get_monotonic_time ();
+  _tcpc_reader_set_paused (priv->reader, FALSE);
+}
+
 static gboolean
 tcpc_client_check_connected (TcpcClient  *self,
                              GError     **error)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
-  if (priv->state == TCPC_CLIENT_STATE_CONNECTED && priv->writer != NULL)
+  if (priv->state == TCPC_CLIENT_STATE_CONNECTED && priv->writer != NULL && !priv->output_shut)
     return TRUE;
 
   g_set_error_literal (error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
                        priv->state == TCPC_CLIENT_STATE_SHUTTING_DOWN
                          ? "The client is shutting down"
+                         : priv->output_shut && priv->state == TCPC_CLIENT_STATE_CONNECTED
+                         ? "The client's output was shut down"
                          : "The client is not connected");
   return FALSE;
 }
@@ -990,6 +1645,13 @@ tcpc_client_put (TcpcClient  *self,
 
   _tcpc_writer_push (priv->writer, encoded);
   g_bytes_unref (encoded);
+  priv->records_sent++;
+
+  if (priv->writable && _tcpc_writer_get_pending (priv->writer) >= priv->high_water_mark)
+    {
+      priv->writable = FALSE;
+      tcpc_client_notify (self, PROP_WRITABLE);
+    }
 
   return TRUE;
 }
@@ -1107,6 +1769,173 @@ tcpc_client_get_stream (TcpcClient *self)
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
 
   return priv->stream;
+}
+
+
+/**
+ * tcpc_client_get_writable:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:writable flag
+ */
+gboolean
+tcpc_client_get_writable (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+  return priv->writable;
+}
+
+/**
+ * tcpc_client_get_pending_output_bytes:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:pending-output-bytes
+ */
+guint64
+tcpc_client_get_pending_output_bytes (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->writer != NULL ? _tcpc_writer_get_pending (priv->writer) : 0;
+}
+
+/**
+ * tcpc_client_get_peer_certificate:
+ * @self: a #TcpcClient
+ *
+ * Returns: (transfer none) (nullable): the #TcpcClient:peer-certificate
+ */
+GTlsCertificate *
+tcpc_client_get_peer_certificate (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+  return priv->peer_certificate;
+}
+
+/**
+ * tcpc_client_get_peer_certificate_errors:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:peer-certificate-errors
+ */
+GTlsCertificateFlags
+tcpc_client_get_peer_certificate_errors (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->peer_certificate_errors;
+}
+
+/**
+ * tcpc_client_get_bytes_sent:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:bytes-sent
+ */
+guint64
+tcpc_client_get_bytes_sent (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->bytes_sent;
+}
+
+/**
+ * tcpc_client_get_bytes_received:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:bytes-received
+ */
+guint64
+tcpc_client_get_bytes_received (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->bytes_received;
+}
+
+/**
+ * tcpc_client_get_records_sent:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:records-sent
+ */
+guint64
+tcpc_client_get_records_sent (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->records_sent;
+}
+
+/**
+ * tcpc_client_get_records_received:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:records-received
+ */
+guint64
+tcpc_client_get_records_received (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->records_received;
+}
+
+/**
+ * tcpc_client_get_connected_since:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:connected-since time, in microseconds since
+ *   January 1, 1970 UTC (as g_get_real_time()), or 0
+ */
+gint64
+tcpc_client_get_connected_since (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->connected_since;
+}
+
+/**
+ * tcpc_client_get_reconnect_attempt:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:reconnect-attempt count
+ */
+guint
+tcpc_client_get_reconnect_attempt (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->reconnect_attempt;
+}
+
+/**
+ * tcpc_client_get_next_retry:
+ * @self: a #TcpcClient
+ *
+ * Returns: the #TcpcClient:next-retry countdown, in whole seconds
+ */
+guint
+tcpc_client_get_next_retry (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+  return priv->next_retry;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1627,6 +2456,10 @@ tcpc_client_finalize (GObject *object)
 
   g_clear_object (&priv->connectable);
   g_clear_object (&priv->filter);
+  g_clear_object (&priv->existing_stream);
+  g_clear_object (&priv->tls_database);
+  g_clear_object (&priv->peer_certificate);
+  g_free (priv->proxy_uri);
   g_free (priv->remote_address);
   g_free (priv->remote_service);
   g_free (priv->bind_address);
@@ -1689,10 +2522,113 @@ tcpc_client_get_property (GObject    *object,
     case PROP_STREAM:
       g_value_set_object (value, priv->stream);
       break;
+    case PROP_EXISTING_STREAM:
+      g_value_set_object (value, priv->existing_stream);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, priv->tls_database);
+      break;
+    case PROP_PEER_CERTIFICATE:
+      g_value_set_object (value, priv->peer_certificate);
+      break;
+    case PROP_PEER_CERTIFICATE_ERRORS:
+      g_value_set_flags (value, priv->peer_certificate_errors);
+      break;
+    case PROP_PROXY_URI:
+      g_value_set_string (value, priv->proxy_uri);
+      break;
+    case PROP_ENABLE_PROXY:
+      g_value_set_boolean (value, priv->enable_proxy);
+      break;
+    case PROP_AUTO_RECONNECT:
+      g_value_set_boolean (value, priv->auto_reconnect);
+      break;
+    case PROP_RECONNECT_DELAY:
+      g_value_set_double (value, priv->reconnect_delay);
+      break;
+    case PROP_RECONNECT_MULTIPLIER:
+      g_value_set_double (value, priv->reconnect_multiplier);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      g_value_set_double (value, priv->reconnect_max_delay);
+      break;
+    case PROP_RECONNECT_JITTER:
+      g_value_set_double (value, priv->reconnect_jitter);
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      g_value_set_uint (value, priv->reconnect_max_attempts);
+      break;
+    case PROP_RECONNECT_STABLE_TIME:
+      g_value_set_double (value, priv->reconnect_stable_time);
+      break;
+    case PROP_RECONNECT_ATTEMPT:
+      g_value_set_uint (value, priv->reconnect_attempt);
+      break;
+    case PROP_NEXT_RETRY:
+      g_value_set_uint (value, priv->next_retry);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_double (value, priv->idle_timeout);
+      break;
+    case PROP_SHUTDOWN_TIMEOUT:
+      g_value_set_double (value, priv->shutdown_timeout);
+      break;
+    case PROP_KEEPALIVE:
+      g_value_set_boolean (value, priv->keepalive);
+      break;
+    case PROP_KEEPALIVE_IDLE:
+      g_value_set_uint (value, priv->keepalive_idle);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, priv->keepalive_interval);
+      break;
+    case PROP_KEEPALIVE_COUNT:
+      g_value_set_uint (value, priv->keepalive_count);
+      break;
+    case PROP_NO_DELAY:
+      g_value_set_boolean (value, priv->no_delay);
+      break;
+    case PROP_OUTPUT_HIGH_WATER_MARK:
+      g_value_set_uint (value, priv->high_water_mark);
+      break;
+    case PROP_OUTPUT_LOW_WATER_MARK:
+      g_value_set_uint (value, priv->low_water_mark);
+      break;
+    case PROP_WRITABLE:
+      g_value_set_boolean (value, priv->writable);
+      break;
+    case PROP_PENDING_OUTPUT_BYTES:
+      g_value_set_uint64 (value, tcpc_client_get_pending_output_bytes (self));
+      break;
+    case PROP_BYTES_SENT:
+      g_value_set_uint64 (value, priv->bytes_sent);
+      break;
+    case PROP_BYTES_RECEIVED:
+      g_value_set_uint64 (value, priv->bytes_received);
+      break;
+    case PROP_RECORDS_SENT:
+      g_value_set_uint64 (value, priv->records_sent);
+      break;
+    case PROP_RECORDS_RECEIVED:
+      g_value_set_uint64 (value, priv->records_received);
+      break;
+    case PROP_CONNECTED_SINCE:
+      g_value_set_int64 (value, priv->connected_since);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
+
+/* Setting a plain field, notified only when it changes. */
+#define SET_FIELD(field, value, prop)                                      \
+  G_STMT_START {                                                           \
+    if (priv->field != (value))                                            \
+      {                                                                    \
+        priv->field = (value);                                             \
+        g_object_notify_by_pspec (object, properties[prop]);               \
+      }                                                                    \
+  } G_STMT_END
 
 static void
 tcpc_client_set_property (GObject      *object,
@@ -1701,6 +2637,7 @@ tcpc_client_set_property (GObject      *object,
                           GParamSpec   *pspec)
 {
   TcpcClient *self = TCPC_CLIENT (object);
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   switch (prop_id)
     {
@@ -1739,6 +2676,67 @@ tcpc_client_set_property (GObject      *object,
       break;
     case PROP_NAME:
       tcpc_client_set_name (self, g_value_get_string (value));
+      break;
+    case PROP_EXISTING_STREAM:
+      priv->existing_stream = g_value_dup_object (value);
+      break;
+    case PROP_TLS_DATABASE:
+      if (g_set_object (&priv->tls_database, g_value_get_object (value)))
+        g_object_notify_by_pspec (object, pspec);
+      break;
+    case PROP_PROXY_URI:
+      SET_STRING (proxy_uri, g_value_get_string (value), PROP_PROXY_URI);
+      break;
+    case PROP_ENABLE_PROXY:
+      SET_FIELD (enable_proxy, (guint) g_value_get_boolean (value), PROP_ENABLE_PROXY);
+      break;
+    case PROP_AUTO_RECONNECT:
+      SET_FIELD (auto_reconnect, (guint) g_value_get_boolean (value), PROP_AUTO_RECONNECT);
+      break;
+    case PROP_RECONNECT_DELAY:
+      SET_FIELD (reconnect_delay, g_value_get_double (value), PROP_RECONNECT_DELAY);
+      break;
+    case PROP_RECONNECT_MULTIPLIER:
+      SET_FIELD (reconnect_multiplier, g_value_get_double (value), PROP_RECONNECT_MULTIPLIER);
+      break;
+    case PROP_RECONNECT_MAX_DELAY:
+      SET_FIELD (reconnect_max_delay, g_value_get_double (value), PROP_RECONNECT_MAX_DELAY);
+      break;
+    case PROP_RECONNECT_JITTER:
+      SET_FIELD (reconnect_jitter, g_value_get_double (value), PROP_RECONNECT_JITTER);
+      break;
+    case PROP_RECONNECT_MAX_ATTEMPTS:
+      SET_FIELD (reconnect_max_attempts, g_value_get_uint (value), PROP_RECONNECT_MAX_ATTEMPTS);
+      break;
+    case PROP_RECONNECT_STABLE_TIME:
+      SET_FIELD (reconnect_stable_time, g_value_get_double (value), PROP_RECONNECT_STABLE_TIME);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      SET_FIELD (idle_timeout, g_value_get_double (value), PROP_IDLE_TIMEOUT);
+      break;
+    case PROP_SHUTDOWN_TIMEOUT:
+      SET_FIELD (shutdown_timeout, g_value_get_double (value), PROP_SHUTDOWN_TIMEOUT);
+      break;
+    case PROP_KEEPALIVE:
+      SET_FIELD (keepalive, (guint) g_value_get_boolean (value), PROP_KEEPALIVE);
+      break;
+    case PROP_KEEPALIVE_IDLE:
+      SET_FIELD (keepalive_idle, g_value_get_uint (value), PROP_KEEPALIVE_IDLE);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      SET_FIELD (keepalive_interval, g_value_get_uint (value), PROP_KEEPALIVE_INTERVAL);
+      break;
+    case PROP_KEEPALIVE_COUNT:
+      SET_FIELD (keepalive_count, g_value_get_uint (value), PROP_KEEPALIVE_COUNT);
+      break;
+    case PROP_NO_DELAY:
+      SET_FIELD (no_delay, (guint) g_value_get_boolean (value), PROP_NO_DELAY);
+      break;
+    case PROP_OUTPUT_HIGH_WATER_MARK:
+      SET_FIELD (high_water_mark, g_value_get_uint (value), PROP_OUTPUT_HIGH_WATER_MARK);
+      break;
+    case PROP_OUTPUT_LOW_WATER_MARK:
+      SET_FIELD (low_water_mark, g_value_get_uint (value), PROP_OUTPUT_LOW_WATER_MARK);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1927,6 +2925,377 @@ tcpc_client_class_init (TcpcClientClass *klass)
                          G_TYPE_IO_STREAM,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * TcpcClient:existing-stream:
+   *
+   * A connection made elsewhere for the client to run over, see
+   * tcpc_client_new_for_stream(). Such a client cannot reconnect.
+   */
+  properties[PROP_EXISTING_STREAM] =
+    g_param_spec_object ("existing-stream", "Existing stream",
+                         "A connection made elsewhere to run over",
+                         G_TYPE_IO_STREAM,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:tls-database:
+   *
+   * The trust anchors that #TcpcClient:tls validates certificates against;
+   * %NULL (the default) uses the system's. Set it to trust a private
+   * certificate authority. There is no switch that ignores validation
+   * errors: a program that must accept a certificate that does not
+   * validate decides per certificate in #TcpcClient::accept-certificate.
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", "TLS database",
+                         "The trust anchors for TLS, NULL for the system's",
+                         G_TYPE_TLS_DATABASE, rw);
+
+  /**
+   * TcpcClient:peer-certificate:
+   *
+   * The server's certificate on a TLS connection, set when it is
+   * established (and kept after it ends); %NULL without TLS.
+   */
+  properties[PROP_PEER_CERTIFICATE] =
+    g_param_spec_object ("peer-certificate", "Peer certificate",
+                         "The server's TLS certificate",
+                         G_TYPE_TLS_CERTIFICATE,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:peer-certificate-errors:
+   *
+   * What validation found wrong with #TcpcClient:peer-certificate: 0 for a
+   * certificate that validated, otherwise the errors an
+   * #TcpcClient::accept-certificate handler accepted.
+   */
+  properties[PROP_PEER_CERTIFICATE_ERRORS] =
+    g_param_spec_flags ("peer-certificate-errors", "Peer certificate errors",
+                        "The validation errors of the server's certificate",
+                        G_TYPE_TLS_CERTIFICATE_FLAGS, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:proxy-uri:
+   *
+   * A proxy for this client only, overriding the system's settings:
+   * "socks5://host:port", "socks4://…", "socks4a://…" or "http://…"
+   * (HTTP CONNECT). %NULL (the default) follows the system's settings.
+   */
+  properties[PROP_PROXY_URI] =
+    g_param_spec_string ("proxy-uri", "Proxy URI",
+                         "The proxy to connect through, NULL for the system's settings",
+                         NULL, rw);
+
+  /**
+   * TcpcClient:enable-proxy:
+   *
+   * Whether to connect through a proxy when #TcpcClient:proxy-uri or the
+   * system's settings name one (as #GSocketClient:enable-proxy).
+   */
+  properties[PROP_ENABLE_PROXY] =
+    g_param_spec_boolean ("enable-proxy", "Enable proxy",
+                          "Whether to use a proxy",
+                          TRUE, rw);
+
+  /**
+   * TcpcClient:auto-reconnect:
+   *
+   * Whether the client connects again by itself after
+   * #TcpcClient::connect-error or #TcpcClient::disconnected when no
+   * handler asked for a reconnect and tcpc_client_shutdown() was not
+   * called. Retries back off exponentially: the n-th consecutive retry
+   * waits #TcpcClient:reconnect-delay × #TcpcClient:reconnect-multiplier^(n-1),
+   * times a random factor within ±#TcpcClient:reconnect-jitter, then capped
+   * at #TcpcClient:reconnect-max-delay. A connection that stays up for
+   * #TcpcClient:reconnect-stable-time starts the count again. Errors that
+   * another attempt cannot mend (an invalid filter, a refused pre-connect,
+   * no address) are not retried. Meanwhile the state is
+   * %TCPC_CLIENT_STATE_CONNECTING and #TcpcClient:next-retry counts down.
+   */
+  properties[PROP_AUTO_RECONNECT] =
+    g_param_spec_boolean ("auto-reconnect", "Auto reconnect",
+                          "Whether to reconnect by itself, with back-off",
+                          FALSE, rw);
+
+  /**
+   * TcpcClient:reconnect-delay:
+   *
+   * The delay before the first automatic retry, in seconds.
+   */
+  properties[PROP_RECONNECT_DELAY] =
+    g_param_spec_double ("reconnect-delay", "Reconnect delay",
+                         "Seconds before the first automatic retry",
+                         0, G_MAXDOUBLE, 1.0, rw);
+
+  /**
+   * TcpcClient:reconnect-multiplier:
+   *
+   * How much longer each further retry waits than the one before.
+   */
+  properties[PROP_RECONNECT_MULTIPLIER] =
+    g_param_spec_double ("reconnect-multiplier", "Reconnect multiplier",
+                         "Growth of the delay between automatic retries",
+                         1.0, 1000.0, 2.0, rw);
+
+  /**
+   * TcpcClient:reconnect-max-delay:
+   *
+   * The longest delay between automatic retries, in seconds; applied
+   * after the jitter.
+   */
+  properties[PROP_RECONNECT_MAX_DELAY] =
+    g_param_spec_double ("reconnect-max-delay", "Reconnect maximum delay",
+                         "The cap of the delay between automatic retries, in seconds",
+                         0, G_MAXDOUBLE, 60.0, rw);
+
+  /**
+   * TcpcClient:reconnect-jitter:
+   *
+   * The random spread of retry delays: 0.1 multiplies each delay by a
+   * factor between 0.9 and 1.1, so that many clients do not retry in step.
+   */
+  properties[PROP_RECONNECT_JITTER] =
+    g_param_spec_double ("reconnect-jitter", "Reconnect jitter",
+                         "The random spread of retry delays, 0 to 1",
+                         0, 1.0, 0.1, rw);
+
+  /**
+   * TcpcClient:reconnect-max-attempts:
+   *
+   * After this many consecutive failed attempts the client gives up and
+   * stays %TCPC_CLIENT_STATE_CLOSED; 0, the default, retries forever.
+   */
+  properties[PROP_RECONNECT_MAX_ATTEMPTS] =
+    g_param_spec_uint ("reconnect-max-attempts", "Reconnect maximum attempts",
+                       "Consecutive failed attempts before giving up, 0 for no limit",
+                       0, G_MAXUINT, 0, rw);
+
+  /**
+   * TcpcClient:reconnect-stable-time:
+   *
+   * A connection that stays up this long, in seconds, resets the back-off;
+   * one that ends sooner counts as a failed attempt.
+   */
+  properties[PROP_RECONNECT_STABLE_TIME] =
+    g_param_spec_double ("reconnect-stable-time", "Reconnect stable time",
+                         "Seconds a connection must last to reset the back-off",
+                         0, G_MAXDOUBLE, 10.0, rw);
+
+  /**
+   * TcpcClient:reconnect-attempt:
+   *
+   * The number of consecutive failed attempts so far; 0 again once a
+   * connection stayed up for #TcpcClient:reconnect-stable-time, or after
+   * tcpc_client_start().
+   */
+  properties[PROP_RECONNECT_ATTEMPT] =
+    g_param_spec_uint ("reconnect-attempt", "Reconnect attempt",
+                       "Consecutive failed attempts so far",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:next-retry:
+   *
+   * Whole seconds (rounded up) until a scheduled attempt starts, notified
+   * as it counts down, 0 when none is scheduled: bind a label to it to
+   * show "reconnecting in 5 s".
+   */
+  properties[PROP_NEXT_RETRY] =
+    g_param_spec_uint ("next-retry", "Next retry",
+                       "Seconds until the scheduled attempt, 0 for none",
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:idle-timeout:
+   *
+   * When no input arrives for this many seconds, #TcpcClient::server-error
+   * is emitted with operation "read" and %G_IO_ERROR_TIMED_OUT, then
+   * handled per #TcpcClient:shutdown-on-error. 0 (the default) disables it.
+   * Time spent with input paused does not count.
+   */
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_double ("idle-timeout", "Idle timeout",
+                         "Seconds without input before a server error, 0 for none",
+                         0, G_MAXDOUBLE, 0, rw);
+
+  /**
+   * TcpcClient:shutdown-timeout:
+   *
+   * How long, in seconds, a shutdown may wait for its output to be
+   * written. When it runs out the connection is closed anyway, with
+   * #TcpcClient::server-error (operation "write", %G_IO_ERROR_TIMED_OUT,
+   * the message counting the unsent bytes) before
+   * #TcpcClient::disconnected. 0 waits forever.
+   */
+  properties[PROP_SHUTDOWN_TIMEOUT] =
+    g_param_spec_double ("shutdown-timeout", "Shutdown timeout",
+                         "Seconds a shutdown may wait for its output, 0 for ever",
+                         0, G_MAXDOUBLE, 60.0, rw);
+
+  /**
+   * TcpcClient:keepalive:
+   *
+   * Whether TCP keepalive probes detect a peer that vanished without
+   * closing. On by default, with #TcpcClient:keepalive-idle,
+   * #TcpcClient:keepalive-interval and #TcpcClient:keepalive-count
+   * noticing a dead peer after about two minutes of silence.
+   */
+  properties[PROP_KEEPALIVE] =
+    g_param_spec_boolean ("keepalive", "Keepalive",
+                          "Whether to send TCP keepalive probes",
+                          TRUE, rw);
+
+  /**
+   * TcpcClient:keepalive-idle:
+   *
+   * Seconds of silence before the first keepalive probe.
+   */
+  properties[PROP_KEEPALIVE_IDLE] =
+    g_param_spec_uint ("keepalive-idle", "Keepalive idle",
+                       "Seconds of silence before the first keepalive probe",
+                       1, 32767, 60, rw);
+
+  /**
+   * TcpcClient:keepalive-interval:
+   *
+   * Seconds between keepalive probes.
+   */
+  properties[PROP_KEEPALIVE_INTERVAL] =
+    g_param_spec_uint ("keepalive-interval", "Keepalive interval",
+                       "Seconds between keepalive probes",
+                       1, 32767, 10, rw);
+
+  /**
+   * TcpcClient:keepalive-count:
+   *
+   * Unanswered keepalive probes before the connection is declared dead.
+   */
+  properties[PROP_KEEPALIVE_COUNT] =
+    g_param_spec_uint ("keepalive-count", "Keepalive count",
+                       "Unanswered probes before the connection is dead",
+                       1, 127, 6, rw);
+
+  /**
+   * TcpcClient:no-delay:
+   *
+   * Whether small writes go out at once (TCP_NODELAY, Nagle's algorithm
+   * off). On by default: the client already gathers the records put by
+   * one handler into one write.
+   */
+  properties[PROP_NO_DELAY] =
+    g_param_spec_boolean ("no-delay", "No delay",
+                          "Whether to disable Nagle's algorithm",
+                          TRUE, rw);
+
+  /**
+   * TcpcClient:output-high-water-mark:
+   *
+   * When the output waiting to be written reaches this many bytes,
+   * #TcpcClient:writable becomes %FALSE (POE's HighMark). tcpc_client_put()
+   * still queues records past the mark and returns %TRUE: the report is the
+   * notification of #TcpcClient:writable, and a well-behaved producer
+   * stops until it is %TRUE again.
+   */
+  properties[PROP_OUTPUT_HIGH_WATER_MARK] =
+    g_param_spec_uint ("output-high-water-mark", "Output high-water mark",
+                       "Pending output bytes at which writable becomes FALSE",
+                       1, G_MAXUINT, 1024 * 1024, rw);
+
+  /**
+   * TcpcClient:output-low-water-mark:
+   *
+   * When the pending output drains to this many bytes, #TcpcClient:writable
+   * becomes %TRUE again (POE's LowMark).
+   */
+  properties[PROP_OUTPUT_LOW_WATER_MARK] =
+    g_param_spec_uint ("output-low-water-mark", "Output low-water mark",
+                       "Pending output bytes at which writable becomes TRUE again",
+                       0, G_MAXUINT, 64 * 1024, rw);
+
+  /**
+   * TcpcClient:writable:
+   *
+   * %FALSE while the pending output is above the high-water mark, see
+   * #TcpcClient:output-high-water-mark; notified on every change.
+   */
+  properties[PROP_WRITABLE] =
+    g_param_spec_boolean ("writable", "Writable",
+                          "Whether the output queue is below its high-water mark",
+                          TRUE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:pending-output-bytes:
+   *
+   * Bytes put but not written yet. Not notified.
+   */
+  properties[PROP_PENDING_OUTPUT_BYTES] =
+    g_param_spec_uint64 ("pending-output-bytes", "Pending output bytes",
+                         "Bytes put but not written yet",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:bytes-sent:
+   *
+   * Bytes written on the current (or last) connection. Not notified.
+   */
+  properties[PROP_BYTES_SENT] =
+    g_param_spec_uint64 ("bytes-sent", "Bytes sent",
+                         "Bytes written on the current connection",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:bytes-received:
+   *
+   * Bytes read on the current (or last) connection. Not notified.
+   */
+  properties[PROP_BYTES_RECEIVED] =
+    g_param_spec_uint64 ("bytes-received", "Bytes received",
+                         "Bytes read on the current connection",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:records-sent:
+   *
+   * Records put on the current (or last) connection. Not notified.
+   */
+  properties[PROP_RECORDS_SENT] =
+    g_param_spec_uint64 ("records-sent", "Records sent",
+                         "Records put on the current connection",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:records-received:
+   *
+   * Records delivered on the current (or last) connection. Not notified.
+   */
+  properties[PROP_RECORDS_RECEIVED] =
+    g_param_spec_uint64 ("records-received", "Records received",
+                         "Records delivered on the current connection",
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:connected-since:
+   *
+   * When the current (or last) connection was established, in
+   * microseconds since January 1, 1970 UTC (as g_get_real_time()); 0 if
+   * the client never connected.
+   */
+  properties[PROP_CONNECTED_SINCE] =
+    g_param_spec_int64 ("connected-since", "Connected since",
+                        "When the connection was established (real time, microseconds)",
+                        0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2110,6 +3479,54 @@ tcpc_client_class_init (TcpcClientClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 0);
+
+  /**
+   * TcpcClient::accept-certificate:
+   * @self: the client
+   * @peer_certificate: the server's certificate
+   * @errors: what validation found wrong with it
+   *
+   * Emitted during a TLS handshake when the server's certificate does not
+   * validate (forwarded from #GTlsConnection::accept-certificate). A
+   * handler returning %TRUE accepts it anyway, for example because it
+   * matches a pinned certificate; otherwise the attempt fails with a
+   * #TcpcClient::connect-error with operation "tls".
+   *
+   * Returns: %TRUE to accept the certificate
+   */
+  signals[ACCEPT_CERTIFICATE] =
+    g_signal_new ("accept-certificate",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (TcpcClientClass, accept_certificate),
+                  g_signal_accumulator_true_handled, NULL,
+                  NULL,
+                  G_TYPE_BOOLEAN, 2,
+                  G_TYPE_TLS_CERTIFICATE,
+                  G_TYPE_TLS_CERTIFICATE_FLAGS);
+
+  /**
+   * TcpcClient::connect-progress:
+   * @self: the client
+   * @event: the step reached
+   * @connectable: what is being connected to
+   * @connection: (nullable): the connection so far, if any
+   *
+   * Emitted as a connection attempt goes on: resolving, connecting,
+   * negotiating with a proxy, the TLS handshake (forwarded from
+   * #GSocketClient::event), for a progress display or a log.
+   */
+  signals[CONNECT_PROGRESS] =
+    g_signal_new ("connect-progress",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (TcpcClientClass, connect_progress),
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 3,
+                  G_TYPE_SOCKET_CLIENT_EVENT,
+                  G_TYPE_SOCKET_CONNECTABLE,
+                  G_TYPE_IO_STREAM);
 }
 
 static void
@@ -2123,4 +3540,19 @@ tcpc_client_init (TcpcClient *self)
   priv->family = G_SOCKET_FAMILY_INVALID;
   priv->state = TCPC_CLIENT_STATE_IDLE;
   priv->filter = TCPC_FILTER (tcpc_line_filter_new ());
+  priv->enable_proxy = TRUE;
+  priv->keepalive = TRUE;
+  priv->keepalive_idle = 60;
+  priv->keepalive_interval = 10;
+  priv->keepalive_count = 6;
+  priv->no_delay = TRUE;
+  priv->shutdown_timeout = 60.0;
+  priv->high_water_mark = 1024 * 1024;
+  priv->low_water_mark = 64 * 1024;
+  priv->writable = TRUE;
+  priv->reconnect_delay = 1.0;
+  priv->reconnect_multiplier = 2.0;
+  priv->reconnect_max_delay = 60.0;
+  priv->reconnect_jitter = 0.1;
+  priv->reconnect_stable_time = 10.0;
 }

@@ -76,6 +76,8 @@ G_DECLARE_DERIVABLE_TYPE (TcpcClient, tcpc_client, TCPC, CLIENT, GObject)
  * @server_error: class handler of #TcpcClient::server-error
  * @flushed: class handler of #TcpcClient::flushed
  * @disconnected: class handler of #TcpcClient::disconnected
+ * @accept_certificate: class handler of #TcpcClient::accept-certificate
+ * @connect_progress: class handler of #TcpcClient::connect-progress
  *
  * The class of #TcpcClient. A subclass overrides the class handlers to
  * handle the client's signals without connecting to them.
@@ -100,9 +102,16 @@ struct _TcpcClientClass
                                 const GError   *error);
   void        (*flushed)       (TcpcClient     *self);
   void        (*disconnected)  (TcpcClient     *self);
+  gboolean    (*accept_certificate) (TcpcClient           *self,
+                                     GTlsCertificate      *peer_certificate,
+                                     GTlsCertificateFlags  errors);
+  void        (*connect_progress)   (TcpcClient           *self,
+                                     GSocketClientEvent    event,
+                                     GSocketConnectable   *connectable,
+                                     GIOStream            *connection);
 
   /*< private >*/
-  gpointer _reserved[16];
+  gpointer _reserved[14];
 };
 
 TCPC_AVAILABLE_IN_ALL
@@ -111,6 +120,8 @@ GQuark              tcpc_client_error_quark          (void);
 TCPC_AVAILABLE_IN_ALL
 TcpcClient         *tcpc_client_new                  (const char         *remote_address,
                                                       guint16             remote_port);
+TCPC_AVAILABLE_IN_ALL
+TcpcClient         *tcpc_client_new_for_stream       (GIOStream          *stream);
 
 TCPC_AVAILABLE_IN_ALL
 void                tcpc_client_start                (TcpcClient         *self);
@@ -125,6 +136,14 @@ void                tcpc_client_reconnect_after      (TcpcClient         *self,
                                                       double              seconds);
 TCPC_AVAILABLE_IN_ALL
 void                tcpc_client_shutdown             (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_shutdown_output      (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_retry_now            (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_pause_input          (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_resume_input         (TcpcClient         *self);
 
 TCPC_AVAILABLE_IN_ALL
 gboolean            tcpc_client_put                  (TcpcClient         *self,
@@ -146,6 +165,28 @@ TCPC_AVAILABLE_IN_ALL
 gboolean            tcpc_client_is_connected         (TcpcClient         *self);
 TCPC_AVAILABLE_IN_ALL
 GIOStream          *tcpc_client_get_stream           (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+gboolean            tcpc_client_get_writable         (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+guint64             tcpc_client_get_pending_output_bytes (TcpcClient     *self);
+TCPC_AVAILABLE_IN_ALL
+GTlsCertificate    *tcpc_client_get_peer_certificate (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+GTlsCertificateFlags tcpc_client_get_peer_certificate_errors (TcpcClient *self);
+TCPC_AVAILABLE_IN_ALL
+guint64             tcpc_client_get_bytes_sent       (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+guint64             tcpc_client_get_bytes_received   (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+guint64             tcpc_client_get_records_sent     (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+guint64             tcpc_client_get_records_received (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+gint64              tcpc_client_get_connected_since  (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+guint               tcpc_client_get_reconnect_attempt (TcpcClient        *self);
+TCPC_AVAILABLE_IN_ALL
+guint               tcpc_client_get_next_retry       (TcpcClient         *self);
 
 TCPC_AVAILABLE_IN_ALL
 const char         *tcpc_client_get_remote_address   (TcpcClient         *self);

@@ -25,7 +25,20 @@ typedef struct
   guint16             bind_port;
   GSocketFamily       family;
   gboolean            tls;
+  GTlsDatabase       *tls_database;   /* NULL: the system's */
+  const char         *proxy_uri;      /* NULL: the system's proxy settings */
+  gboolean            enable_proxy;
   double              timeout;        /* seconds, 0 = none */
+
+  /* Called from the attempt as it goes; owner is the callbacks' data. */
+  void              (*progress)           (gpointer            owner,
+                                           GSocketClientEvent  event,
+                                           GSocketConnectable *connectable,
+                                           GIOStream          *connection);
+  gboolean          (*accept_certificate) (gpointer             owner,
+                                           GTlsCertificate     *certificate,
+                                           GTlsCertificateFlags errors);
+  gpointer            owner;
 } TcpcConnectOptions;
 
 void       _tcpc_connector_connect_async  (const TcpcConnectOptions  *options,

@@ -21,6 +21,16 @@ typedef struct
   guint16             bind_port;
   GSocketFamily       family;
   gboolean            tls;
+  gboolean            enable_proxy;
+  GTlsDatabase       *tls_database;
+  char               *proxy_uri;
+  char               *target_name;   /* for error messages */
+
+  void              (*progress)           (gpointer, GSocketClientEvent,
+                                           GSocketConnectable *, GIOStream *);
+  gboolean          (*accept_certificate) (gpointer, GTlsCertificate *,
+                                           GTlsCertificateFlags);
+  gpointer            owner;
 
   GSocketAddress     *local_address;
   GSocketClient      *client;
@@ -55,6 +65,9 @@ connect_data_free (ConnectData *data)
   g_clear_object (&data->cancellable);
   g_clear_object (&data->local_address);
   g_clear_object (&data->target);
+  g_clear_object (&data->tls_database);
+  g_free (data->proxy_uri);
+  g_free (data->target_name);
   g_free (data->host);
   g_free (data->service);
   g_free (data->bind_address);
@@ -93,6 +106,17 @@ external_cancelled_cb (GCancellable *cancellable,
   g_cancellable_cancel (ours);
 }
 
+static gboolean
+accept_certificate_cb (GTlsConnection       *connection,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       gpointer              user_data)
+{
+  ConnectData *data = user_data;
+
+  return data->accept_certificate (data->owner, certificate, errors);
+}
+
 static void
 event_cb (GSocketClient      *client,
           GSocketClientEvent  event,
@@ -118,6 +142,14 @@ event_cb (GSocketClient      *client,
       break;
     case G_SOCKET_CLIENT_TLS_HANDSHAKING:
       data->handshaking = TRUE;
+      if (G_IS_TLS_CONNECTION (connection))
+        {
+          if (data->tls_database != NULL)
+            g_tls_connection_set_database (G_TLS_CONNECTION (connection), data->tls_database);
+          if (data->accept_certificate != NULL)
+            g_signal_connect (connection, "accept-certificate",
+                              G_CALLBACK (accept_certificate_cb), data);
+        }
       break;
     case G_SOCKET_CLIENT_TLS_HANDSHAKED:
       data->handshaking = FALSE;
@@ -128,6 +160,9 @@ event_cb (GSocketClient      *client,
     default:
       break;
     }
+
+  if (data->progress != NULL)
+    data->progress (data->owner, event, connectable, connection);
 }
 
 /* Which step an error of GSocketClient belongs to. */
@@ -151,7 +186,9 @@ static GError *
 timed_out_error (ConnectData *data)
 {
   return g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                      "Connection timed out after %g seconds", data->timeout);
+                      "Connecting to %s timed out after %g seconds",
+                      data->target_name != NULL ? data->target_name : "the server",
+                      data->timeout);
 }
 
 static void
@@ -180,6 +217,9 @@ connected_cb (GObject      *object,
       return;
     }
 
+  if (data->target_name != NULL &&
+      (error->message == NULL || strstr (error->message, data->target_name) == NULL))
+    g_prefix_error (&error, "%s: ", data->target_name);
   fail (task, failed_operation (data, error), error);
 }
 
@@ -191,6 +231,13 @@ start_connect (GTask *task)
   data->client = g_socket_client_new ();
   g_socket_client_set_family (data->client, data->family);
   g_socket_client_set_tls (data->client, data->tls);
+  g_socket_client_set_enable_proxy (data->client, data->enable_proxy);
+  if (data->proxy_uri != NULL)
+    {
+      g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (data->proxy_uri, NULL);
+
+      g_socket_client_set_proxy_resolver (data->client, resolver);
+    }
   if (data->local_address != NULL)
     g_socket_client_set_local_address (data->client, data->local_address);
   g_signal_connect (data->client, "event", G_CALLBACK (event_cb), data);
@@ -299,6 +346,12 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
   data->host = g_strdup (options->host);
   data->service = g_strdup (options->service);
   data->bind_address = g_strdup (options->bind_address);
+  data->enable_proxy = options->enable_proxy;
+  data->proxy_uri = g_strdup (options->proxy_uri);
+  data->tls_database = options->tls_database ? g_object_ref (options->tls_database) : NULL;
+  data->progress = options->progress;
+  data->accept_certificate = options->accept_certificate;
+  data->owner = options->owner;
   data->cancellable = g_cancellable_new ();
   g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
 
@@ -322,7 +375,10 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
 
   /* The target. */
   if (options->connectable != NULL)
-    data->target = g_object_ref (options->connectable);
+    {
+      data->target = g_object_ref (options->connectable);
+      data->target_name = g_socket_connectable_to_string (data->target);
+    }
   else
     {
       guint16 port = data->port;
@@ -350,6 +406,9 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
           return;
         }
       data->target = g_network_address_new (data->host, port);
+      data->target_name = strchr (data->host, ':') != NULL
+        ? g_strdup_printf ("[%s]:%u", data->host, port)
+        : g_strdup_printf ("%s:%u", data->host, port);
     }
 
   /* The local address, resolved first when it is a host name. */

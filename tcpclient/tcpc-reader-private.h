@@ -23,6 +23,8 @@ typedef struct
   /* fatal: an I/O error, reading stopped; otherwise a filter error */
   void (*error)  (gpointer owner, const GError *error, gboolean fatal);
   void (*eof)    (gpointer owner);
+  /* bytes arrived (before they are parsed) */
+  void (*data)   (gpointer owner, gsize size);
 } TcpcReaderCallbacks;
 
 TcpcReader *_tcpc_reader_new         (GInputStream              *stream,
@@ -33,6 +35,8 @@ TcpcReader *_tcpc_reader_new         (GInputStream              *stream,
 void        _tcpc_reader_start       (TcpcReader                *self);
 void        _tcpc_reader_set_discard (TcpcReader                *self,
                                       gboolean                   discard);
+void        _tcpc_reader_set_paused  (TcpcReader                *self,
+                                      gboolean                   paused);
 void        _tcpc_reader_drain       (TcpcReader                *self);
 TcpcFilter *_tcpc_reader_get_filter  (TcpcReader                *self);
 void        _tcpc_reader_set_filter  (TcpcReader                *self,

@@ -69,6 +69,7 @@ struct _TcpcReader
 
   guint                      closed : 1;
   guint                      discard : 1;
+  guint                      paused : 1;
   guint                      reading : 1;
 };
 
@@ -129,7 +130,7 @@ _tcpc_reader_get_filter (TcpcReader *self)
 static gboolean
 tcpc_reader_stopped (TcpcReader *self)
 {
-  return self->closed || self->discard;
+  return self->closed || self->discard || self->paused;
 }
 
 /* Delivers every record the filter can parse now. The filter is looked
@@ -194,6 +195,21 @@ tcpc_reader_handle (TcpcReader *self,
   return !self->closed;
 }
 
+static gboolean parse_later_cb (gpointer user_data);
+
+static void
+tcpc_reader_parse_later (TcpcReader *self)
+{
+  if (self->parse_source != NULL)
+    return;
+
+  self->parse_source = g_idle_source_new ();
+  g_source_set_priority (self->parse_source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (self->parse_source, "[tcpclient] parse");
+  g_source_set_callback (self->parse_source, parse_later_cb, self, NULL);
+  g_source_attach (self->parse_source, self->context);
+}
+
 static gboolean
 parse_later_cb (gpointer user_data)
 {
@@ -201,6 +217,7 @@ parse_later_cb (gpointer user_data)
 
   g_clear_pointer (&self->parse_source, g_source_unref);
   tcpc_reader_parse (self);
+  tcpc_reader_wait (self);
   _tcpc_reader_unref (self);
 
   return G_SOURCE_REMOVE;
@@ -233,14 +250,32 @@ _tcpc_reader_set_filter (TcpcReader *self,
       return;
     }
 
-  if (self->dispatching == 0 && self->parse_source == NULL)
+  if (self->dispatching == 0)
+    tcpc_reader_parse_later (self);
+}
+
+/* Pausing stops reading (the peer's writes then block: TCP flow control)
+ * and the delivery of records already received; resuming delivers those
+ * from the main loop, then reads again. */
+void
+_tcpc_reader_set_paused (TcpcReader *self,
+                         gboolean    paused)
+{
+  paused = !!paused;
+  if (self->paused == (guint) paused || self->closed)
+    return;
+
+  self->paused = paused;
+  if (paused)
     {
-      self->parse_source = g_idle_source_new ();
-      g_source_set_priority (self->parse_source, G_PRIORITY_DEFAULT);
-      g_source_set_static_name (self->parse_source, "[tcpclient] parse");
-      g_source_set_callback (self->parse_source, parse_later_cb, self, NULL);
-      g_source_attach (self->parse_source, self->context);
+      if (self->source != NULL)
+        {
+          g_source_destroy (self->source);
+          g_clear_pointer (&self->source, g_source_unref);
+        }
     }
+  else
+    tcpc_reader_parse_later (self);
 }
 
 /* Handles the outcome of one read: data, end of stream or an error.
@@ -254,7 +289,10 @@ tcpc_reader_complete (TcpcReader *self,
   if (n_read > 0)
     {
       GBytes *bytes = g_bytes_new_with_free_func (chunk, n_read, chunk_release, chunk);
-      gboolean go_on = tcpc_reader_handle (self, bytes);
+      gboolean go_on;
+
+      self->callbacks->data (self->owner, n_read);
+      go_on = !self->closed && tcpc_reader_handle (self, bytes);
 
       g_bytes_unref (bytes);
       return go_on;
@@ -287,7 +325,7 @@ readable_cb (GObject  *pollable,
   gboolean go_on = TRUE;
   guint i;
 
-  for (i = 0; go_on && i < READS_PER_WAKEUP; i++)
+  for (i = 0; go_on && !self->paused && i < READS_PER_WAKEUP; i++)
     {
       GError *error = NULL;
       gpointer chunk = chunk_alloc ();
@@ -342,7 +380,7 @@ read_cb (GObject      *object,
       chunk_release (chunk);
       g_clear_error (&error);
     }
-  else if (tcpc_reader_complete (self, chunk, n_read, error))
+  else if (tcpc_reader_complete (self, chunk, n_read, error) && !self->paused)
     tcpc_reader_wait (self);
 
   g_clear_error (&error);
@@ -352,7 +390,7 @@ read_cb (GObject      *object,
 static void
 tcpc_reader_wait (TcpcReader *self)
 {
-  if (self->closed)
+  if (self->closed || self->paused)
     return;
 
   if (self->pollable != NULL)

@@ -18,6 +18,8 @@ typedef struct _TcpcWriter TcpcWriter;
 
 typedef struct
 {
+  /* bytes went out; the queue may still hold more */
+  void (*written) (gpointer owner, gsize size);
   void (*flushed) (gpointer owner);
   void (*error)   (gpointer owner, const GError *error);
 } TcpcWriterCallbacks;

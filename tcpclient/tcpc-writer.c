@@ -120,9 +120,15 @@ written_cb (GObject      *object,
     }
 
   self->pending -= written;
+  self->callbacks->written (self->owner, written);
 
-  if (!g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0))
-    tcpc_writer_write (self);
+  if (self->closed)
+    ;
+  else if (!g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0))
+    {
+      if (!self->writing)
+        tcpc_writer_write (self);
+    }
   else
     self->callbacks->flushed (self->owner);
 
