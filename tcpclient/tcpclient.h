@@ -14,6 +14,9 @@
 #include "tcpc-enum-types.h"
 #include "tcpc-filter.h"
 #include "tcpc-line-filter.h"
+#include "tcpc-stream-filter.h"
+#include "tcpc-block-filter.h"
+#include "tcpc-netstring-filter.h"
 #include "tcpc-client.h"
 
 #undef __TCPCLIENT_INSIDE__
