@@ -17,6 +17,8 @@
 #include "tcpc-stream-filter.h"
 #include "tcpc-block-filter.h"
 #include "tcpc-netstring-filter.h"
+#include "tcpc-stackable-filter.h"
+#include "tcpc-map-filter.h"
 #include "tcpc-client.h"
 
 #undef __TCPCLIENT_INSIDE__
