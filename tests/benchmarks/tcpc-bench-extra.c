@@ -11,13 +11,18 @@
  *                  63-byte record (64 bytes on the wire) in a row, timed
  *                  from the first put until flushed
  *                                  -> records= bytes= seconds= put_seconds=
+ *   connect-noproxy  COUNT times connect, read one line, close, like
+ *                  tcpc-bench-client connect but with TcpcClient:enable-proxy
+ *                  FALSE (no proxy lookup per connection)
+ *                                              -> connections= seconds=
  *   stream-filter  a TcpcClient with a TcpcStreamFilter; the handler counts
  *                  the lines of each chunk with memchr() until end of stream
  *                                              -> lines= bytes= seconds=
  *
  * The exit status is 0 when the count matches, 1 on failure, 2 for an
  * unsupported mode and 77 when the library lacks what the mode needs
- * (TcpcStreamFilter), so that the driver can skip it.
+ * (TcpcStreamFilter, TcpcClient:enable-proxy), so that the driver can skip
+ * it.
  */
 
 #ifndef _GNU_SOURCE
@@ -287,6 +292,58 @@ run_put (Bench      *bench,
 }
 
 /* ------------------------------------------------------------------ */
+/* connect-noproxy: connection rate without the proxy lookup            */
+
+static void
+connect_input_cb (TcpcClient *client,
+                  GBytes     *record,
+                  Bench      *bench)
+{
+  bench->connected++;
+  if (bench->connected < bench->count)
+    tcpc_client_reconnect (client);
+  else
+    tcpc_client_shutdown (client);
+}
+
+static int
+run_connect_noproxy (Bench      *bench,
+                     const char *host,
+                     guint16     port)
+{
+  g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new_literal ("\n");
+  gint64 start;
+  double seconds;
+
+  bench->client = tcpc_client_new (host, port);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (bench->client), "enable-proxy") == NULL)
+    {
+      g_print ("skipped: TcpcClient:enable-proxy is not in this build of the library\n");
+      g_object_unref (bench->client);
+      return 77;
+    }
+
+  start = g_get_monotonic_time ();
+  g_object_set (bench->client, "enable-proxy", FALSE, NULL);
+  tcpc_client_set_filter (bench->client, TCPC_FILTER (filter));
+  watch (bench->client, bench);
+  g_signal_connect (bench->client, "server-input", G_CALLBACK (connect_input_cb), bench);
+  g_signal_connect (bench->client, "disconnected", G_CALLBACK (disconnected_cb), bench);
+
+  if (bench->count > 0)
+    {
+      tcpc_client_start (bench->client);
+      g_main_loop_run (bench->loop);
+    }
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  g_print ("connections=%" G_GUINT64_FORMAT " seconds=%.6f\n", bench->connected, seconds);
+  g_object_unref (bench->client);
+
+  return !bench->failed && bench->connected == bench->count ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* stream-filter: large records without framing                         */
 
 static void
@@ -355,11 +412,12 @@ main (int   argc,
 
   if (argc != 5)
     {
-      g_printerr ("usage: %s idle|put|stream-filter HOST PORT COUNT\n", PROGRAM);
+      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter HOST PORT COUNT\n",
+                  PROGRAM);
       return 2;
     }
   if (strcmp (argv[1], "idle") != 0 && strcmp (argv[1], "put") != 0 &&
-      strcmp (argv[1], "stream-filter") != 0)
+      strcmp (argv[1], "connect-noproxy") != 0 && strcmp (argv[1], "stream-filter") != 0)
     {
       g_printerr ("%s: unsupported mode “%s”\n", PROGRAM, argv[1]);
       return 2;
@@ -374,6 +432,8 @@ main (int   argc,
     status = run_idle (&bench, argv[2], port);
   else if (strcmp (argv[1], "put") == 0)
     status = run_put (&bench, argv[2], port);
+  else if (strcmp (argv[1], "connect-noproxy") == 0)
+    status = run_connect_noproxy (&bench, argv[2], port);
   else
     status = run_stream_filter (&bench, argv[2], port);
 

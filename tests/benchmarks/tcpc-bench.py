@@ -148,6 +148,9 @@ MEASUREMENTS = [
                 env={'GIO_USE_PROXY_RESOLVER': None}),
     Measurement('tcpcconn0', 'connect', 'TcpcClient, GIO_USE_PROXY_RESOLVER=dummy',
                 'client', 'connect', ('oneline',), (3000, 20), 'connections', env=NO_PROXY),
+    Measurement('tcpcconnnp', 'connect', 'TcpcClient, enable-proxy FALSE',
+                'extra', 'connect-noproxy', ('oneline',), (3000, 20), 'connections',
+                env={'GIO_USE_PROXY_RESOLVER': None}),
     # Python
     Measurement('pygio64', 'python', 'PyGObject + Gio read_line_async',
                 'pygio', 'stream', stream_server(64), (200_000, 500), 'lines',
@@ -185,6 +188,7 @@ COMPARISONS = [
     Comparison('gioconn0', 'rawconn', 'baseline (issue: 15 k)'),
     Comparison('tcpcconn', 'gioconn', 'goal ≥ 1.2× best peer 8.7 k = 10.4 k/s'),
     Comparison('tcpcconn0', 'gioconn0', 'goal close to GIO without proxy resolver', want=0.9),
+    Comparison('tcpcconnnp', 'gioconn', '(information: no proxy lookup)'),
     Comparison('pygio64', None, 'baseline (issue: 0.23 M)'),
     Comparison('pytcpc64', 'pygio64', 'goal ≥ 3× read_line_async', want=3.0),
     Comparison('gioidle', None, 'baseline'),
