@@ -281,7 +281,9 @@ tcpc_stackable_filter_encode (TcpcFilter  *filter,
 
       if (data == NULL)
         {
-          g_propagate_error (error, local_error);
+          /* An error, or the record is dropped. */
+          if (local_error != NULL)
+            g_propagate_error (error, local_error);
           return NULL;
         }
       g_clear_error (&local_error);
