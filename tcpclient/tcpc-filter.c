@@ -28,9 +28,9 @@
  * #GErrors, most often in the %TCPC_FILTER_ERROR domain.
  *
  * A filter implemented in Python must keep a reference to the object that
- * its `do_clone()` returns until the caller has taken it (PyGObject drops
- * its own reference when the method returns), for example by storing it on
- * the original filter.
+ * its `do_clone` method returns until the caller has taken it (PyGObject
+ * drops its own reference when the method returns), for example by storing
+ * it on the original filter.
  */
 
 /**
