@@ -20,11 +20,11 @@
  *
  * #TcpcBlockFilter frames records in one of two ways (POE::Filter::Block):
  *
- * - **Fixed-size blocks**, when #TcpcBlockFilter:block-size is above 0:
+ * - Fixed-size blocks, when #TcpcBlockFilter:block-size is above 0:
  *   every record is exactly that many bytes; tcpc_filter_encode() returns
  *   the record unchanged, without padding or checking its size, so that
  *   records of any size concatenate into blocks as in POE.
- * - **Length-prefixed records** otherwise: every record is preceded by a
+ * - Length-prefixed records otherwise: every record is preceded by a
  *   length header in the format #TcpcBlockFilter:length-codec selects.
  *   %TCPC_LENGTH_CODEC_ASCII, the default, is POE's `"<decimal length>\0"`;
  *   the others are unsigned big- or little-endian integers of 8 to 64 bits.
