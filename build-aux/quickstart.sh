@@ -38,6 +38,7 @@ packages=(
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0
   python3 python3-gi gjs
   glib-networking netbase
+  openssl  # the TLS tests' CA, certificates and s_server
   gtk-doc-tools libglib2.0-doc  # the reference manual, linked to GLib's
 )
 

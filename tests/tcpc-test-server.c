@@ -676,6 +676,44 @@ tcpc_test_conn_received_str (TcpcTestConn *conn)
   return conn->received_str;
 }
 
+TcpcTestConn *
+tcpc_test_server_adopt_socket (TcpcTestServer *server,
+                               GSocket        *socket)
+{
+  TcpcTestConn *conn;
+  guint n_scripts = server->scripts->len;
+
+  g_socket_set_blocking (socket, FALSE);
+  conn = g_new0 (TcpcTestConn, 1);
+  conn->server = server;
+  conn->index = server->conns->len;
+  conn->socket = g_object_ref (socket);
+  conn->peer = g_socket_get_remote_address (socket, NULL);
+  conn->received = g_byte_array_new ();
+  if (n_scripts == 0)
+    conn->script = &default_script;
+  else
+    conn->script = g_ptr_array_index (server->scripts,
+                                      MIN (conn->index, n_scripts - 1));
+  g_ptr_array_add (server->conns, conn);
+  conn_run (conn);
+  return conn;
+}
+
+void
+tcpc_test_socket_pair (GSocket **a,
+                       GSocket **b)
+{
+  g_autoptr(GError) error = NULL;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+  *a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  *b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Ports that refuse or stall                                                */
 /* ------------------------------------------------------------------------ */

@@ -156,6 +156,15 @@ gboolean      tcpc_test_conn_finished      (TcpcTestConn   *conn);
 /* the received bytes as a NUL-terminated string (owned by the conn) */
 const char   *tcpc_test_conn_received_str  (TcpcTestConn   *conn);
 
+/* Runs the server's next script on @socket (a connected stream socket made
+ * elsewhere, e.g. one end of tcpc_test_socket_pair()) as if it had been
+ * accepted: it becomes the next connection.  The server takes a reference. */
+TcpcTestConn *tcpc_test_server_adopt_socket (TcpcTestServer *server,
+                                             GSocket        *socket);
+/* A connected pair of AF_UNIX stream sockets (socketpair()). */
+void          tcpc_test_socket_pair         (GSocket       **a,
+                                             GSocket       **b);
+
 /* ------------------------------------------------------------------------ */
 /* Ports that refuse or stall                                                */
 /* ------------------------------------------------------------------------ */
