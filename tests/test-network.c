@@ -761,6 +761,10 @@ tls_trusted_session (TlsServer  *server,
   g_assert_cmpint (progress_index (progress, "complete"), >,
                    progress_index (progress, "tls-handshaked"));
 
+  /* and to the TLS connection's socket */
+  g_assert_cmpint (socket_option (client_socket (client), SOL_SOCKET, SO_KEEPALIVE), !=, 0);
+  g_assert_cmpint (socket_option (client_socket (client), IPPROTO_TCP, TCP_NODELAY), !=, 0);
+
   put_string_ok (client, "hello");
   put_string_ok (client, "tcpclient");
   WAIT_EVENT (rec, "input:tneilcpct");
@@ -1598,6 +1602,10 @@ proxy_echo_session (ProxyKind   kind,
     g_test_message ("connect-error %s: %s", rec->last_operation,
                     rec->last_error->message);
   tcpc_test_assert_events (rec, "started", "connected");
+
+  /* the socket options apply to the proxied connection too */
+  g_assert_cmpint (socket_option (client_socket (client), SOL_SOCKET, SO_KEEPALIVE), !=, 0);
+  g_assert_cmpint (socket_option (client_socket (client), IPPROTO_TCP, TCP_NODELAY), !=, 0);
 
   put_string_ok (client, "through the proxy");
   put_string_ok (client, "and back");
