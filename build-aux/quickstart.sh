@@ -129,7 +129,7 @@ run_tests() {
 install_packages
 
 # Warnings are errors in the project's own builds.
-setup_build build -Dwerror=true
+setup_build build -Dwerror=true -Dgtk_doc=true
 
 case "$mode" in
   build)

@@ -82,6 +82,13 @@
  */
 
 /**
+ * TcpcClient:
+ *
+ * A TCP client driven by signals. The instance structure is opaque: use
+ * the functions and properties below.
+ */
+
+/**
  * TcpcClientClass::pre_connect:
  * @self: the client
  * @stream: the new connection's stream
@@ -206,6 +213,13 @@ typedef struct
 
 G_DEFINE_TYPE_WITH_PRIVATE (TcpcClient, tcpc_client, G_TYPE_OBJECT)
 
+/**
+ * tcpc_client_error_quark:
+ *
+ * The error domain of client errors; use %TCPC_CLIENT_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 G_DEFINE_QUARK (tcpc-client-error-quark, tcpc_client_error)
 
 enum {
@@ -963,8 +977,12 @@ tcpc_client_establish (TcpcClient     *self,
   GTlsConnection *tls;
 
   priv->stream = g_object_ref (stream);
-  priv->reader = _tcpc_reader_new (g_io_stream_get_input_stream (stream), filter,
-                                   priv->context, &reader_callbacks, self);
+  priv->reader = _tcpc_reader_new (g_io_stream_get_input_stream (stream),
+                                   G_IS_SOCKET_CONNECTION (stream) &&
+                                   !G_IS_TCP_WRAPPER_CONNECTION (stream)
+                                     ? g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream))
+                                     : NULL,
+                                   filter, priv->context, &reader_callbacks, self);
   priv->writer = _tcpc_writer_new (g_io_stream_get_output_stream (stream),
                                    priv->context, &writer_callbacks, self);
 
@@ -1124,6 +1142,24 @@ tcpc_client_report_later (TcpcClient *self,
   g_source_attach (priv->pending, priv->context);
 }
 
+/* Like tcpc_filter_clone(), but a filter (maybe written in Python or
+ * JavaScript) whose clone returns nothing is an error, not a critical. */
+static TcpcFilter *
+clone_filter (TcpcFilter  *filter,
+              GError     **error)
+{
+  TcpcFilter *clone = TCPC_FILTER_GET_IFACE (filter)->clone (filter);
+
+  if (clone != NULL && TCPC_IS_FILTER (clone))
+    return clone;
+
+  g_clear_object (&clone);
+  g_set_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
+               "The %s filter's clone method returned no filter",
+               G_OBJECT_TYPE_NAME (filter));
+  return NULL;
+}
+
 static gboolean
 existing_stream_cb (gpointer user_data)
 {
@@ -1168,6 +1204,7 @@ tcpc_client_begin_attempt (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   TcpcConnectOptions options = { 0 };
   g_autoptr(GBytes) nothing = NULL;
+  g_autoptr(TcpcFilter) check = NULL;
   GError *error = NULL;
   Attempt *attempt;
 
@@ -1176,18 +1213,16 @@ tcpc_client_begin_attempt (TcpcClient *self)
   priv->ending = FALSE;
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
 
-  /* The connection's filter, checked before connecting. */
-  priv->attempt_filter = tcpc_filter_clone (priv->filter);
+  /* The connection's filter, checked before connecting: a throwaway
+   * clone is fed nothing, which an invalid filter refuses. */
   nothing = g_bytes_new_static ("", 0);
-  if (priv->attempt_filter == NULL)
-    {
-      tcpc_client_report_later (self, "filter",
-                                g_error_new_literal (TCPC_FILTER_ERROR,
-                                                     TCPC_FILTER_ERROR_INVALID_SETTINGS,
-                                                     "The filter could not be cloned"));
-      return;
-    }
-  if (!tcpc_filter_feed (priv->attempt_filter, nothing, &error))
+  check = clone_filter (priv->filter, &error);
+  if (check != NULL && !tcpc_filter_feed (check, nothing, &error) && error == NULL)
+    g_set_error_literal (&error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
+                         "The filter refused to start");
+  if (error == NULL)
+    priv->attempt_filter = clone_filter (priv->filter, &error);
+  if (error != NULL)
     {
       tcpc_client_report_later (self, "filter", error);
       return;
@@ -1776,6 +1811,9 @@ tcpc_client_get_stream (TcpcClient *self)
  * tcpc_client_get_writable:
  * @self: a #TcpcClient
  *
+ * Gets whether the pending output is below the high-water mark, see
+ * #TcpcClient:writable.
+ *
  * Returns: the #TcpcClient:writable flag
  */
 gboolean
@@ -1790,6 +1828,9 @@ tcpc_client_get_writable (TcpcClient *self)
 /**
  * tcpc_client_get_pending_output_bytes:
  * @self: a #TcpcClient
+ *
+ * Gets the number of bytes put but not written yet, see
+ * #TcpcClient:pending-output-bytes.
  *
  * Returns: the #TcpcClient:pending-output-bytes
  */
@@ -1806,6 +1847,8 @@ tcpc_client_get_pending_output_bytes (TcpcClient *self)
  * tcpc_client_get_peer_certificate:
  * @self: a #TcpcClient
  *
+ * Gets the server's TLS certificate, see #TcpcClient:peer-certificate.
+ *
  * Returns: (transfer none) (nullable): the #TcpcClient:peer-certificate
  */
 GTlsCertificate *
@@ -1820,6 +1863,9 @@ tcpc_client_get_peer_certificate (TcpcClient *self)
 /**
  * tcpc_client_get_peer_certificate_errors:
  * @self: a #TcpcClient
+ *
+ * Gets the validation errors of the server's certificate that a
+ * handler accepted, see #TcpcClient:peer-certificate-errors.
  *
  * Returns: the #TcpcClient:peer-certificate-errors
  */
@@ -1836,6 +1882,9 @@ tcpc_client_get_peer_certificate_errors (TcpcClient *self)
  * tcpc_client_get_bytes_sent:
  * @self: a #TcpcClient
  *
+ * Gets the number of bytes written on the current (or last)
+ * connection, see #TcpcClient:bytes-sent.
+ *
  * Returns: the #TcpcClient:bytes-sent
  */
 guint64
@@ -1850,6 +1899,9 @@ tcpc_client_get_bytes_sent (TcpcClient *self)
 /**
  * tcpc_client_get_bytes_received:
  * @self: a #TcpcClient
+ *
+ * Gets the number of bytes read on the current (or last) connection,
+ * see #TcpcClient:bytes-received.
  *
  * Returns: the #TcpcClient:bytes-received
  */
@@ -1866,6 +1918,9 @@ tcpc_client_get_bytes_received (TcpcClient *self)
  * tcpc_client_get_records_sent:
  * @self: a #TcpcClient
  *
+ * Gets the number of records put on the current (or last)
+ * connection, see #TcpcClient:records-sent.
+ *
  * Returns: the #TcpcClient:records-sent
  */
 guint64
@@ -1881,6 +1936,9 @@ tcpc_client_get_records_sent (TcpcClient *self)
  * tcpc_client_get_records_received:
  * @self: a #TcpcClient
  *
+ * Gets the number of records delivered on the current (or last)
+ * connection, see #TcpcClient:records-received.
+ *
  * Returns: the #TcpcClient:records-received
  */
 guint64
@@ -1895,6 +1953,9 @@ tcpc_client_get_records_received (TcpcClient *self)
 /**
  * tcpc_client_get_connected_since:
  * @self: a #TcpcClient
+ *
+ * Gets when the current (or last) connection was established, see
+ * #TcpcClient:connected-since.
  *
  * Returns: the #TcpcClient:connected-since time, in microseconds since
  *   January 1, 1970 UTC (as g_get_real_time()), or 0
@@ -1912,6 +1973,9 @@ tcpc_client_get_connected_since (TcpcClient *self)
  * tcpc_client_get_reconnect_attempt:
  * @self: a #TcpcClient
  *
+ * Gets the number of consecutive failed connection attempts, see
+ * #TcpcClient:reconnect-attempt.
+ *
  * Returns: the #TcpcClient:reconnect-attempt count
  */
 guint
@@ -1926,6 +1990,9 @@ tcpc_client_get_reconnect_attempt (TcpcClient *self)
 /**
  * tcpc_client_get_next_retry:
  * @self: a #TcpcClient
+ *
+ * Gets the seconds until a scheduled connection attempt starts, see
+ * #TcpcClient:next-retry.
  *
  * Returns: the #TcpcClient:next-retry countdown, in whole seconds
  */
@@ -1956,6 +2023,8 @@ tcpc_client_get_next_retry (TcpcClient *self)
  * tcpc_client_get_remote_address:
  * @self: a #TcpcClient
  *
+ * Gets the host the client connects to, see #TcpcClient:remote-address.
+ *
  * Returns: (nullable): the #TcpcClient:remote-address
  */
 const char *
@@ -1985,6 +2054,8 @@ tcpc_client_set_remote_address (TcpcClient *self,
 /**
  * tcpc_client_get_remote_port:
  * @self: a #TcpcClient
+ *
+ * Gets the port the client connects to, see #TcpcClient:remote-port.
  *
  * Returns: the #TcpcClient:remote-port
  */
@@ -2024,6 +2095,9 @@ tcpc_client_set_remote_port (TcpcClient *self,
  * tcpc_client_get_remote_service:
  * @self: a #TcpcClient
  *
+ * Gets the service name of the port the client connects to, see
+ * #TcpcClient:remote-service.
+ *
  * Returns: (nullable): the #TcpcClient:remote-service
  */
 const char *
@@ -2053,6 +2127,9 @@ tcpc_client_set_remote_service (TcpcClient *self,
 /**
  * tcpc_client_get_connectable:
  * @self: a #TcpcClient
+ *
+ * Gets what the client connects to when it is set, see
+ * #TcpcClient:connectable.
  *
  * Returns: (transfer none) (nullable): the #TcpcClient:connectable
  */
@@ -2089,6 +2166,8 @@ tcpc_client_set_connectable (TcpcClient         *self,
  * tcpc_client_get_bind_address:
  * @self: a #TcpcClient
  *
+ * Gets the local address the client binds to, see #TcpcClient:bind-address.
+ *
  * Returns: (nullable): the #TcpcClient:bind-address
  */
 const char *
@@ -2118,6 +2197,8 @@ tcpc_client_set_bind_address (TcpcClient *self,
 /**
  * tcpc_client_get_bind_port:
  * @self: a #TcpcClient
+ *
+ * Gets the local port the client binds to, see #TcpcClient:bind-port.
  *
  * Returns: the #TcpcClient:bind-port
  */
@@ -2157,6 +2238,8 @@ tcpc_client_set_bind_port (TcpcClient *self,
  * tcpc_client_get_family:
  * @self: a #TcpcClient
  *
+ * Gets the address family the client connects with, see #TcpcClient:family.
+ *
  * Returns: the #TcpcClient:family
  */
 GSocketFamily
@@ -2195,6 +2278,9 @@ tcpc_client_set_family (TcpcClient    *self,
  * tcpc_client_get_connect_timeout:
  * @self: a #TcpcClient
  *
+ * Gets how long a connection attempt may take, see
+ * #TcpcClient:connect-timeout.
+ *
  * Returns: the #TcpcClient:connect-timeout, in seconds
  */
 double
@@ -2232,6 +2318,9 @@ tcpc_client_set_connect_timeout (TcpcClient *self,
 /**
  * tcpc_client_get_filter:
  * @self: a #TcpcClient
+ *
+ * Gets the prototype filter, see #TcpcClient:filter. The live connection
+ * works with a clone of it.
  *
  * Returns: (transfer none): the prototype #TcpcClient:filter
  */
@@ -2282,10 +2371,13 @@ tcpc_client_set_filter (TcpcClient *self,
    * input (POE's set_filter). */
   if (priv->reader != NULL)
     {
-      g_autoptr(TcpcFilter) clone = tcpc_filter_clone (filter);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TcpcFilter) clone = clone_filter (filter, &error);
 
       if (clone != NULL)
         _tcpc_reader_set_filter (priv->reader, clone);
+      else
+        tcpc_client_server_error (self, "read", error, FALSE);
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);
@@ -2294,6 +2386,8 @@ tcpc_client_set_filter (TcpcClient *self,
 /**
  * tcpc_client_get_tls:
  * @self: a #TcpcClient
+ *
+ * Gets whether connections use TLS, see #TcpcClient:tls.
  *
  * Returns: the #TcpcClient:tls setting
  */
@@ -2333,6 +2427,9 @@ tcpc_client_set_tls (TcpcClient *self,
  * tcpc_client_get_shutdown_on_error:
  * @self: a #TcpcClient
  *
+ * Gets whether a server error ends the connection, see
+ * #TcpcClient:shutdown-on-error.
+ *
  * Returns: the #TcpcClient:shutdown-on-error setting
  */
 gboolean
@@ -2370,6 +2467,8 @@ tcpc_client_set_shutdown_on_error (TcpcClient *self,
 /**
  * tcpc_client_get_name:
  * @self: a #TcpcClient
+ *
+ * Gets the name used in log messages, see #TcpcClient:name.
  *
  * Returns: (nullable): the #TcpcClient:name
  */
@@ -2992,7 +3091,10 @@ tcpc_client_class_init (TcpcClientClass *klass)
    * TcpcClient:enable-proxy:
    *
    * Whether to connect through a proxy when #TcpcClient:proxy-uri or the
-   * system's settings name one (as #GSocketClient:enable-proxy).
+   * system's settings name one (as #GSocketClient:enable-proxy). The
+   * system's settings are not consulted for a loopback target
+   * ("localhost", 127.0.0.0/8, ::1): those connections are always direct
+   * unless #TcpcClient:proxy-uri is set.
    */
   properties[PROP_ENABLE_PROXY] =
     g_param_spec_boolean ("enable-proxy", "Enable proxy",

@@ -223,6 +223,28 @@ connected_cb (GObject      *object,
   fail (task, failed_operation (data, error), error);
 }
 
+/* Whether the target is this machine: proxies are never asked about it
+ * (unless the client names one), which also spares a proxy lookup per
+ * connection. */
+static gboolean
+target_is_loopback (ConnectData *data)
+{
+  g_autoptr(GInetAddress) literal = NULL;
+
+  if (G_IS_INET_SOCKET_ADDRESS (data->target))
+    return g_inet_address_get_is_loopback (
+             g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (data->target)));
+
+  if (data->host == NULL || data->target == NULL || !G_IS_NETWORK_ADDRESS (data->target))
+    return FALSE;
+
+  if (g_ascii_strcasecmp (data->host, "localhost") == 0)
+    return TRUE;
+
+  literal = g_inet_address_new_from_string (data->host);
+  return literal != NULL && g_inet_address_get_is_loopback (literal);
+}
+
 static void
 start_connect (GTask *task)
 {
@@ -231,7 +253,9 @@ start_connect (GTask *task)
   data->client = g_socket_client_new ();
   g_socket_client_set_family (data->client, data->family);
   g_socket_client_set_tls (data->client, data->tls);
-  g_socket_client_set_enable_proxy (data->client, data->enable_proxy);
+  g_socket_client_set_enable_proxy (data->client,
+                                    data->enable_proxy &&
+                                    (data->proxy_uri != NULL || !target_is_loopback (data)));
   if (data->proxy_uri != NULL)
     {
       g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (data->proxy_uri, NULL);

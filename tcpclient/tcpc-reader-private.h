@@ -28,6 +28,7 @@ typedef struct
 } TcpcReaderCallbacks;
 
 TcpcReader *_tcpc_reader_new         (GInputStream              *stream,
+                                      GSocket                   *socket,
                                       TcpcFilter                *filter,
                                       GMainContext              *context,
                                       const TcpcReaderCallbacks *callbacks,

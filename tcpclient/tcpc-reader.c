@@ -55,6 +55,7 @@ struct _TcpcReader
 
   GInputStream              *stream;
   GPollableInputStream      *pollable;   /* NULL: fall back to read_async */
+  GSocket                   *socket;     /* when the stream reads it directly */
   TcpcFilter                *filter;
   GMainContext              *context;
   GCancellable              *cancellable;
@@ -75,6 +76,18 @@ struct _TcpcReader
 
 static void tcpc_reader_wait (TcpcReader *self);
 
+/* A filter (maybe written in Python or JavaScript) that fails without
+ * saying why still fails with an error. */
+static GError *
+filter_failed (GError *error)
+{
+  if (error != NULL)
+    return error;
+
+  return g_error_new_literal (TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_MALFORMED,
+                              "The filter failed without an error");
+}
+
 static TcpcReader *
 tcpc_reader_ref (TcpcReader *self)
 {
@@ -92,6 +105,7 @@ _tcpc_reader_unref (TcpcReader *self)
   g_assert (self->parse_source == NULL);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->filter);
+  g_clear_object (&self->socket);
   g_clear_object (&self->stream);
   g_main_context_unref (self->context);
   g_free (self);
@@ -99,6 +113,7 @@ _tcpc_reader_unref (TcpcReader *self)
 
 TcpcReader *
 _tcpc_reader_new (GInputStream              *stream,
+                  GSocket                   *socket,
                   TcpcFilter                *filter,
                   GMainContext              *context,
                   const TcpcReaderCallbacks *callbacks,
@@ -108,6 +123,7 @@ _tcpc_reader_new (GInputStream              *stream,
 
   g_atomic_ref_count_init (&self->ref_count);
   self->stream = g_object_ref (stream);
+  self->socket = socket != NULL ? g_object_ref (socket) : NULL;
   self->filter = g_object_ref (filter);
   self->context = g_main_context_ref (context);
   self->cancellable = g_cancellable_new ();
@@ -185,6 +201,7 @@ tcpc_reader_handle (TcpcReader *self,
 
   if (!tcpc_filter_feed (self->filter, chunk, &error))
     {
+      error = filter_failed (error);
       self->callbacks->error (self->owner, error, FALSE);
       g_clear_error (&error);
       return !self->closed;
@@ -245,6 +262,7 @@ _tcpc_reader_set_filter (TcpcReader *self,
 
   if (!tcpc_filter_feed (self->filter, pending, &error))
     {
+      error = filter_failed (error);
       self->callbacks->error (self->owner, error, FALSE);
       g_error_free (error);
       return;
@@ -361,6 +379,14 @@ readable_cb (GObject  *pollable,
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+socket_readable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  return readable_cb (NULL, user_data);
+}
+
 static void
 read_cb (GObject      *object,
          GAsyncResult *result,
@@ -397,9 +423,23 @@ tcpc_reader_wait (TcpcReader *self)
     {
       if (self->source != NULL)
         return;
-      self->source = g_pollable_input_stream_create_source (self->pollable, self->cancellable);
+      /* A plain socket is watched directly, which spares the wrapper
+       * sources of a pollable stream. The source may recurse: GLib then
+       * need not wake the loop up to block and unblock it around every
+       * dispatch, and the reader copes with a nested main loop in a
+       * handler (records still come out of the one filter in order). */
+      if (self->socket != NULL)
+        {
+          self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
+          g_source_set_callback (self->source, G_SOURCE_FUNC (socket_readable_cb), self, NULL);
+        }
+      else
+        {
+          self->source = g_pollable_input_stream_create_source (self->pollable, NULL);
+          g_source_set_callback (self->source, (GSourceFunc) readable_cb, self, NULL);
+        }
+      g_source_set_can_recurse (self->source, TRUE);
       g_source_set_static_name (self->source, "[tcpclient] reader");
-      g_source_set_callback (self->source, (GSourceFunc) readable_cb, self, NULL);
       g_source_attach (self->source, self->context);
       return;
     }

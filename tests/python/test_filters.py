@@ -168,10 +168,13 @@ class TestPythonFilter(common.LoopTestCase):
         self.assertEqual(self.inputs(events), [b'hello', b'world', b'echo: ping', b'bye'])
         self.assertNotIn('server-error', self.names(events))
         self.assertEqual(server.lines, [b'ping', b'quit'])
-        # The connection worked with a clone; the prototype saw only nothing.
-        self.assertEqual(len(proto.clones), 1)
+        # The filter was checked on a throwaway clone (fed nothing), and the
+        # connection worked with a fresh one that never saw that check; the
+        # prototype itself was never used.
+        self.assertEqual(len(proto.clones), 2)
         self.assertEqual(proto.buffer, b'')
         self.assertIn(b'', proto.clones[0].fed)
+        self.assertNotIn(b'', proto.clones[1].fed)
 
     def test_wire_side_of_a_stack(self):
         upper = Tcpc.MapFilter()
@@ -272,11 +275,9 @@ class TestPythonFilter(common.LoopTestCase):
         self.assertTrue(caught.exception.matches(Tcpc.filter_error_quark(),
                                                  Tcpc.FilterError.MALFORMED))
 
-    @unittest.expectedFailure
     def test_feed_failing_without_error_as_client_filter(self):
-        # TcpcClient passes a NULL GError to server-error when a filter's
-        # feed fails without setting one (its default handler would crash
-        # on it); expected to pass once the client reports such a failure.
+        # A feed that fails without setting a GError is still reported to
+        # server-error, with a MALFORMED error the client makes up.
         events, _ = self.session(CrlfFilter('feed-false'), [])
         errors = [e for e in events if e[0] == 'server-error']
         self.assertEqual(len(errors), 1)
