@@ -89,6 +89,37 @@ tcpc_writer_seal_tail (TcpcWriter *self)
 
 static void tcpc_writer_write (TcpcWriter *self);
 
+/* Drops what a write took from the buffers in flight; a buffer written in
+ * part goes back to the head of the queue with what is left of it. Each
+ * write reports what it wrote, so the counts follow the socket's pace. */
+static void
+tcpc_writer_consume (TcpcWriter *self,
+                     gsize       written)
+{
+  guint i;
+
+  for (i = self->in_flight->len; i > 0; i--)
+    {
+      GBytes *bytes = g_ptr_array_index (self->in_flight, i - 1);
+      gsize start = 0, size = g_bytes_get_size (bytes);
+      guint j;
+
+      for (j = 0; j < i - 1; j++)
+        start += g_bytes_get_size (g_ptr_array_index (self->in_flight, j));
+
+      if (start + size <= written)
+        break;
+      if (start >= written)
+        g_queue_push_head (&self->queue, g_bytes_ref (bytes));
+      else
+        g_queue_push_head (&self->queue,
+                           g_bytes_new_from_bytes (bytes, written - start,
+                                                   size - (written - start)));
+    }
+
+  g_ptr_array_set_size (self->in_flight, 0);
+}
+
 static void
 written_cb (GObject      *object,
             GAsyncResult *result,
@@ -98,9 +129,9 @@ written_cb (GObject      *object,
   GError *error = NULL;
   gsize written = 0;
 
-  g_output_stream_writev_all_finish (G_OUTPUT_STREAM (object), result, &written, &error);
+  g_output_stream_writev_finish (G_OUTPUT_STREAM (object), result, &written, &error);
   self->writing = FALSE;
-  g_ptr_array_set_size (self->in_flight, 0);
+  tcpc_writer_consume (self, written);
 
   if (self->closed)
     {
@@ -162,8 +193,8 @@ tcpc_writer_write (TcpcWriter *self)
 
   self->writing = TRUE;
   g_main_context_push_thread_default (self->context);
-  g_output_stream_writev_all_async (self->stream, self->vectors, n, G_PRIORITY_DEFAULT,
-                                    self->cancellable, written_cb, tcpc_writer_ref (self));
+  g_output_stream_writev_async (self->stream, self->vectors, n, G_PRIORITY_DEFAULT,
+                                self->cancellable, written_cb, tcpc_writer_ref (self));
   g_main_context_pop_thread_default (self->context);
 }
 
