@@ -199,6 +199,7 @@ typedef struct
   guint               input_paused : 1;
   guint               output_shut : 1;          /* shutdown_output() asked */
   guint               output_closed : 1;
+  GQueue              flushes;                  /* GTask, oldest first */
 
   /* about the current or last connection */
   GTlsCertificate    *peer_certificate;
@@ -416,6 +417,20 @@ tcpc_client_abandon_attempt (TcpcClient *self)
   tcpc_client_clear_pending (self);
 }
 
+static void
+tcpc_client_fail_flushes (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GTask *task;
+
+  while ((task = g_queue_pop_head (&priv->flushes)) != NULL)
+    {
+      g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
+                               "The connection ended before its output was written");
+      g_object_unref (task);
+    }
+}
+
 /* Closes the connection, if any. @graceful: the input already there is
  * read first so that the close is not answered with a reset. */
 static void
@@ -437,6 +452,7 @@ tcpc_client_close_connection (TcpcClient *self,
   destroy_source (&priv->idle_timer);
   destroy_source (&priv->flush_timer);
   destroy_source (&priv->stable_timer);
+  tcpc_client_fail_flushes (self);
   priv->input_paused = FALSE;
   priv->output_shut = FALSE;
   priv->output_closed = FALSE;
@@ -844,6 +860,17 @@ writer_written_cb (gpointer owner,
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   priv->bytes_sent += size;
+  while (!g_queue_is_empty (&priv->flushes))
+    {
+      GTask *task = g_queue_peek_head (&priv->flushes);
+
+      if (*(guint64 *) g_task_get_task_data (task) > priv->bytes_sent)
+        break;
+      g_queue_pop_head (&priv->flushes);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+
   if (!priv->writable && _tcpc_writer_get_pending (priv->writer) <= priv->low_water_mark)
     {
       priv->writable = TRUE;
@@ -1748,6 +1775,79 @@ tcpc_client_put_string (TcpcClient  *self,
 
   bytes = g_bytes_new (record, strlen (record));
   return tcpc_client_put (self, bytes, error);
+}
+
+/**
+ * tcpc_client_flush_async:
+ * @self: a #TcpcClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the output is written
+ * @user_data: data for @callback
+ *
+ * Waits until every record put so far has been written to the socket,
+ * for programs that rather await a completion than follow
+ * #TcpcClient::flushed (`Gio._promisify` makes it a promise in GJS). With
+ * nothing pending it completes at once. It fails with
+ * %TCPC_CLIENT_ERROR_NOT_CONNECTED when the client is not connected, or
+ * when the connection ends (or is replaced) before the output went out.
+ */
+void
+tcpc_client_flush_async (TcpcClient          *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 *target;
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tcpc_client_flush_async);
+
+  if ((priv->state != TCPC_CLIENT_STATE_CONNECTED &&
+       priv->state != TCPC_CLIENT_STATE_SHUTTING_DOWN) || priv->writer == NULL)
+    {
+      g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
+                               "The client is not connected");
+      return;
+    }
+
+  if (_tcpc_writer_get_pending (priv->writer) == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  target = g_new (guint64, 1);
+  *target = priv->bytes_sent + _tcpc_writer_get_pending (priv->writer);
+  g_task_set_task_data (task, target, g_free);
+  g_queue_push_tail (&priv->flushes, g_steal_pointer (&task));
+}
+
+/**
+ * tcpc_client_flush_finish:
+ * @self: a #TcpcClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tcpc_client_flush_async().
+ *
+ * Returns: %TRUE when the output was written, %FALSE with @error set
+ *   otherwise
+ */
+gboolean
+tcpc_client_flush_finish (TcpcClient    *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**

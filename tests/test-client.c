@@ -1069,6 +1069,75 @@ test_put_default_filter (void)
   tcpc_test_server_free (server);
 }
 
+/* flush_async completes once everything put so far is written, and fails
+ * when the client is not connected or the connection is dropped first */
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+} FlushResult;
+
+static void
+flush_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  FlushResult *res = user_data;
+
+  res->ok = tcpc_client_flush_finish (TCPC_CLIENT (object), result, &res->error);
+  res->done = TRUE;
+}
+
+static void
+test_flush_async (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  FlushResult idle = { 0 }, busy = { 0 }, dropped = { 0 }, closed = { 0 };
+
+  tcpc_test_script_wait (script, 200);
+  tcpc_test_script_read_to_eof (script);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+
+  /* nothing pending: at once (from the main loop) */
+  tcpc_client_flush_async (client, NULL, flush_done_cb, &idle);
+  g_assert_false (idle.done);
+  TCPC_TEST_WAIT (idle.done, 5000);
+  g_assert_true (idle.ok);
+
+  /* 20 MB to a server that starts reading after 200 ms */
+  tcpc_test_put_bulk (client, BULK_RECORDS, BULK_RECORD_LEN);
+  tcpc_client_flush_async (client, NULL, flush_done_cb, &busy);
+  TCPC_TEST_WAIT (busy.done, 10000);
+  g_assert_no_error (busy.error);
+  g_assert_true (busy.ok);
+  g_assert_cmpuint (tcpc_client_get_pending_output_bytes (client), ==, 0);
+  g_assert_cmpuint (tcpc_client_get_bytes_sent (client), ==, BULK_BYTES);
+
+  /* output dropped by a reconnect: the flush fails */
+  tcpc_test_put_bulk (client, BULK_RECORDS, BULK_RECORD_LEN);
+  tcpc_client_flush_async (client, NULL, flush_done_cb, &dropped);
+  tcpc_client_shutdown (client);
+  tcpc_client_reconnect (client);
+  TCPC_TEST_WAIT (dropped.done, 5000);
+  g_assert_error (dropped.error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED);
+  g_clear_error (&dropped.error);
+
+  tcpc_client_shutdown (client);
+  tcpc_client_flush_async (client, NULL, flush_done_cb, &closed);
+  TCPC_TEST_WAIT (closed.done, 5000);
+  g_assert_error (closed.error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED);
+  g_clear_error (&closed.error);
+
+  finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
 /* 27b. put, put_data and put_string; an echo round trip */
 static void
 test_put_variants (void)
@@ -3490,6 +3559,7 @@ main (int   argc,
   /* Output and flushing */
   g_test_add_func ("/Tcpc/Client/put-default-filter", test_put_default_filter);
   g_test_add_func ("/Tcpc/Client/put-variants", test_put_variants);
+  g_test_add_func ("/Tcpc/Client/flush-async", test_flush_async);
   g_test_add_func ("/Tcpc/Client/flushed-per-drain", test_flushed_per_drain);
   g_test_add_func ("/Tcpc/Client/put-not-connected", test_put_not_connected);
   g_test_add_func ("/Tcpc/Client/put-filter-error", test_put_filter_error);
