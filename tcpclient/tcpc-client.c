@@ -887,11 +887,23 @@ writer_error_cb (gpointer      owner,
   tcpc_client_server_error (self, "write", error, TRUE);
 }
 
+/* Answers put by the handlers of this read go out now, in one write. */
+static void
+reader_done_cb (gpointer owner)
+{
+  TcpcClient *self = owner;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (priv->writer != NULL)
+    _tcpc_writer_flush_now (priv->writer);
+}
+
 static const TcpcReaderCallbacks reader_callbacks = {
   reader_record_cb,
   reader_error_cb,
   reader_eof_cb,
   reader_data_cb,
+  reader_done_cb,
 };
 
 static const TcpcWriterCallbacks writer_callbacks = {

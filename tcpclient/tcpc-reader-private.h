@@ -25,6 +25,8 @@ typedef struct
   void (*eof)    (gpointer owner);
   /* bytes arrived (before they are parsed) */
   void (*data)   (gpointer owner, gsize size);
+  /* the records of one wake-up are delivered */
+  void (*done)   (gpointer owner);
 } TcpcReaderCallbacks;
 
 TcpcReader *_tcpc_reader_new         (GInputStream              *stream,

@@ -366,6 +366,9 @@ readable_cb (GObject  *pollable,
         break;
     }
 
+  if (!self->closed)
+    self->callbacks->done (self->owner);
+
   if (self->closed && self->source != NULL)
     {
       /* Returning G_SOURCE_REMOVE destroys it; just drop our reference. */
@@ -406,8 +409,12 @@ read_cb (GObject      *object,
       chunk_release (chunk);
       g_clear_error (&error);
     }
-  else if (tcpc_reader_complete (self, chunk, n_read, error) && !self->paused)
-    tcpc_reader_wait (self);
+  else if (tcpc_reader_complete (self, chunk, n_read, error))
+    {
+      self->callbacks->done (self->owner);
+      if (!self->paused)
+        tcpc_reader_wait (self);
+    }
 
   g_clear_error (&error);
   _tcpc_reader_unref (self);

@@ -22,6 +22,8 @@ struct _TcpcWriter
   GMainContext              *context;
   GCancellable              *cancellable;
   GSource                   *kick;       /* starts the next write from the main loop */
+  GPollableOutputStream     *pollable;   /* NULL: write with writev_async */
+  GSource                   *ready;      /* waits until the socket takes more */
 
   GQueue                     queue;      /* of GBytes, waiting */
   GByteArray                *tail;       /* small records being coalesced */
@@ -32,7 +34,7 @@ struct _TcpcWriter
   const TcpcWriterCallbacks *callbacks;
   gpointer                   owner;
 
-  guint                      writing : 1;
+  guint                      writing : 1;  /* an async write, or a flush, is running */
   guint                      closed : 1;
   guint                      failed : 1;
 };
@@ -51,6 +53,7 @@ _tcpc_writer_unref (TcpcWriter *self)
     return;
 
   g_assert (self->kick == NULL);
+  g_assert (self->ready == NULL);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&self->tail, g_byte_array_unref);
   g_clear_pointer (&self->in_flight, g_ptr_array_unref);
@@ -77,6 +80,10 @@ _tcpc_writer_new (GOutputStream             *stream,
   self->owner = owner;
   g_queue_init (&self->queue);
 
+  if (G_IS_POLLABLE_OUTPUT_STREAM (stream) &&
+      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (stream)))
+    self->pollable = G_POLLABLE_OUTPUT_STREAM (stream);
+
   return self;
 }
 
@@ -88,6 +95,112 @@ tcpc_writer_seal_tail (TcpcWriter *self)
 }
 
 static void tcpc_writer_write (TcpcWriter *self);
+static void tcpc_writer_consume (TcpcWriter *self,
+                                 gsize       written);
+
+static gboolean
+tcpc_writer_has_data (TcpcWriter *self)
+{
+  return !g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0);
+}
+
+/* Moves queued buffers into the vectors of the next write. */
+static guint
+tcpc_writer_fill (TcpcWriter *self)
+{
+  gsize total = 0;
+  guint n = 0;
+
+  tcpc_writer_seal_tail (self);
+
+  while (n < MAX_VECTORS && total < MAX_WRITE_BYTES && !g_queue_is_empty (&self->queue))
+    {
+      GBytes *bytes = g_queue_pop_head (&self->queue);
+      gsize size;
+
+      self->vectors[n].buffer = g_bytes_get_data (bytes, &size);
+      self->vectors[n].size = size;
+      total += size;
+      n++;
+      g_ptr_array_add (self->in_flight, bytes);
+    }
+
+  return n;
+}
+
+static void
+tcpc_writer_fail (TcpcWriter   *self,
+                  const GError *error)
+{
+  self->failed = TRUE;
+  self->closed = TRUE;
+  self->callbacks->error (self->owner, error);
+}
+
+static gboolean ready_cb (GObject *stream, gpointer user_data);
+
+/* Writes without blocking for as long as the socket takes it, from a
+ * main-loop dispatch (never from inside put()). What does not fit waits
+ * for the socket to become writable. */
+static void
+tcpc_writer_flush (TcpcWriter *self)
+{
+  gboolean wrote = FALSE;
+
+  g_assert (self->pollable != NULL && !self->writing && self->ready == NULL);
+
+  tcpc_writer_ref (self);
+  self->writing = TRUE;
+
+  while (!self->closed && tcpc_writer_has_data (self))
+    {
+      GError *error = NULL;
+      gsize written = 0;
+      guint n = tcpc_writer_fill (self);
+      GPollableReturn ret;
+
+      ret = g_pollable_output_stream_writev_nonblocking (self->pollable, self->vectors, n,
+                                                         &written, NULL, &error);
+      tcpc_writer_consume (self, ret == G_POLLABLE_RETURN_OK ? written : 0);
+
+      if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
+        {
+          self->ready = g_pollable_output_stream_create_source (self->pollable, NULL);
+          g_source_set_static_name (self->ready, "[tcpclient] writer");
+          g_source_set_callback (self->ready, (GSourceFunc) ready_cb, self, NULL);
+          g_source_attach (self->ready, self->context);
+          break;
+        }
+      if (ret != G_POLLABLE_RETURN_OK)
+        {
+          tcpc_writer_fail (self, error);
+          g_clear_error (&error);
+          break;
+        }
+
+      wrote = TRUE;
+      self->pending -= written;
+      self->callbacks->written (self->owner, written);
+    }
+
+  self->writing = FALSE;
+  if (wrote && !self->closed && self->ready == NULL && !tcpc_writer_has_data (self))
+    self->callbacks->flushed (self->owner);
+
+  _tcpc_writer_unref (self);
+}
+
+static gboolean
+ready_cb (GObject  *stream,
+          gpointer  user_data)
+{
+  TcpcWriter *self = user_data;
+
+  g_clear_pointer (&self->ready, g_source_unref);
+  tcpc_writer_flush (self);
+
+  return G_SOURCE_REMOVE;
+}
 
 /* Drops what a write took from the buffers in flight; a buffer written in
  * part goes back to the head of the queue with what is left of it. Each
@@ -142,9 +255,7 @@ written_cb (GObject      *object,
 
   if (error != NULL)
     {
-      self->failed = TRUE;
-      self->closed = TRUE;
-      self->callbacks->error (self->owner, error);
+      tcpc_writer_fail (self, error);
       g_error_free (error);
       _tcpc_writer_unref (self);
       return;
@@ -155,7 +266,7 @@ written_cb (GObject      *object,
 
   if (self->closed)
     ;
-  else if (!g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0))
+  else if (tcpc_writer_has_data (self))
     {
       if (!self->writing)
         tcpc_writer_write (self);
@@ -169,25 +280,18 @@ written_cb (GObject      *object,
 static void
 tcpc_writer_write (TcpcWriter *self)
 {
-  gsize total = 0;
-  guint n = 0;
+  guint n;
 
   g_assert (!self->writing);
 
-  tcpc_writer_seal_tail (self);
-
-  while (n < MAX_VECTORS && total < MAX_WRITE_BYTES && !g_queue_is_empty (&self->queue))
+  if (self->pollable != NULL)
     {
-      GBytes *bytes = g_queue_pop_head (&self->queue);
-      gsize size;
-
-      self->vectors[n].buffer = g_bytes_get_data (bytes, &size);
-      self->vectors[n].size = size;
-      total += size;
-      n++;
-      g_ptr_array_add (self->in_flight, bytes);
+      if (self->ready == NULL)
+        tcpc_writer_flush (self);
+      return;
     }
 
+  n = tcpc_writer_fill (self);
   if (n == 0)
     return;
 
@@ -208,6 +312,21 @@ kick_cb (gpointer user_data)
     tcpc_writer_write (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* Starts the write that put() scheduled now: called by the owner at the
+ * end of a dispatch of its own (after a read), which spares a main-loop
+ * iteration per request and answer. */
+void
+_tcpc_writer_flush_now (TcpcWriter *self)
+{
+  if (self->kick == NULL)
+    return;
+
+  g_source_destroy (self->kick);
+  g_clear_pointer (&self->kick, g_source_unref);
+  if (!self->writing && !self->closed)
+    tcpc_writer_write (self);
 }
 
 void
@@ -235,7 +354,7 @@ _tcpc_writer_push (TcpcWriter *self,
       g_queue_push_tail (&self->queue, g_bytes_ref (bytes));
     }
 
-  if (!self->writing && self->kick == NULL)
+  if (!self->writing && self->kick == NULL && self->ready == NULL)
     {
       /* Writing starts from the main loop, not from inside put(): every
        * record put by the same handler goes out in one writev, and a
@@ -269,5 +388,10 @@ _tcpc_writer_close (TcpcWriter *self)
     {
       g_source_destroy (self->kick);
       g_clear_pointer (&self->kick, g_source_unref);
+    }
+  if (self->ready != NULL)
+    {
+      g_source_destroy (self->ready);
+      g_clear_pointer (&self->ready, g_source_unref);
     }
 }
