@@ -40,6 +40,7 @@ packages=(
   glib-networking netbase
   openssl  # the TLS tests' CA, certificates and s_server
   gtk-doc-tools libglib2.0-doc  # the reference manual, linked to GLib's
+  valac  # tcpclient-1.0.vapi (vapigen) and examples/head.vala
 )
 
 missing_packages() {
