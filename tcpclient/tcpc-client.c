@@ -149,6 +149,8 @@ typedef struct
   GTlsDatabase       *tls_database;
   char               *proxy_uri;
   GIOStream          *existing_stream;  /* tcpc_client_new_for_stream() */
+  GNetworkMonitor    *network_monitor;
+  gulong              network_changed_id;
   double              idle_timeout;
   double              shutdown_timeout;
   guint               keepalive_idle;
@@ -185,6 +187,7 @@ typedef struct
   TcpcFilter         *attempt_filter;
   GSource            *pending;     /* a scheduled attempt, or an early error */
   guint               pending_is_retry : 1;
+  guint               waiting_for_network : 1;  /* a retry held while offline */
   char               *pending_operation;
   GError             *pending_error;
 
@@ -270,6 +273,7 @@ enum {
   PROP_RECORDS_SENT,
   PROP_RECORDS_RECEIVED,
   PROP_CONNECTED_SINCE,
+  PROP_NETWORK_MONITOR,
   N_PROPS
 };
 
@@ -390,6 +394,7 @@ tcpc_client_clear_pending (TcpcClient *self)
 
   destroy_source (&priv->pending);
   priv->pending_is_retry = FALSE;
+  priv->waiting_for_network = FALSE;
   g_clear_pointer (&priv->pending_operation, g_free);
   g_clear_error (&priv->pending_error);
 
@@ -591,7 +596,51 @@ tcpc_client_closed_or_retry (TcpcClient *self,
       return;
     }
 
+  if (priv->network_monitor != NULL &&
+      !g_network_monitor_get_network_available (priv->network_monitor))
+    {
+      /* offline: no point in trying until the network is back */
+      tcpc_client_clear_pending (self);
+      priv->ending = FALSE;
+      tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
+      priv->waiting_for_network = TRUE;
+      return;
+    }
+
   tcpc_client_schedule_attempt (self, tcpc_client_backoff (self));
+}
+
+/* The network came back: a retry that waits (held while offline, or in
+ * its back-off) starts at once. */
+static void
+network_changed_cb (GNetworkMonitor *monitor,
+                    gboolean         available,
+                    gpointer         user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (available && (priv->waiting_for_network || priv->pending_is_retry) &&
+      priv->attempt == NULL)
+    tcpc_client_begin_attempt (self);
+}
+
+static void
+tcpc_client_set_network_monitor (TcpcClient      *self,
+                                 GNetworkMonitor *monitor)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  if (priv->network_monitor == monitor)
+    return;
+
+  g_clear_signal_handler (&priv->network_changed_id, priv->network_monitor);
+  g_set_object (&priv->network_monitor, monitor);
+  if (monitor != NULL)
+    priv->network_changed_id = g_signal_connect_object (monitor, "network-changed",
+                                                        G_CALLBACK (network_changed_cb),
+                                                        self, 0);
+  tcpc_client_notify (self, PROP_NETWORK_MONITOR);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1603,7 +1652,7 @@ tcpc_client_retry_now (TcpcClient *self)
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
 
-  if (priv->pending != NULL && priv->pending_is_retry)
+  if ((priv->pending != NULL && priv->pending_is_retry) || priv->waiting_for_network)
     tcpc_client_begin_attempt (self);
 }
 
@@ -2655,6 +2704,8 @@ tcpc_client_dispose (GObject *object)
 
   priv->disposed = TRUE;
   tcpc_client_drop_everything (self);
+  g_clear_signal_handler (&priv->network_changed_id, priv->network_monitor);
+  g_clear_object (&priv->network_monitor);
 
   G_OBJECT_CLASS (tcpc_client_parent_class)->dispose (object);
 }
@@ -2826,6 +2877,9 @@ tcpc_client_get_property (GObject    *object,
     case PROP_CONNECTED_SINCE:
       g_value_set_int64 (value, priv->connected_since);
       break;
+    case PROP_NETWORK_MONITOR:
+      g_value_set_object (value, priv->network_monitor);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2948,6 +3002,9 @@ tcpc_client_set_property (GObject      *object,
       break;
     case PROP_OUTPUT_LOW_WATER_MARK:
       SET_FIELD (low_water_mark, g_value_get_uint (value), PROP_OUTPUT_LOW_WATER_MARK);
+      break;
+    case PROP_NETWORK_MONITOR:
+      tcpc_client_set_network_monitor (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -3509,6 +3566,22 @@ tcpc_client_class_init (TcpcClientClass *klass)
                         "When the connection was established (real time, microseconds)",
                         0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TcpcClient:network-monitor:
+   *
+   * A #GNetworkMonitor that automatic retries follow, usually
+   * g_network_monitor_get_default(): while it says the network is
+   * unavailable no retry is made (the state stays
+   * %TCPC_CLIENT_STATE_CONNECTING), and when the network comes back a
+   * waiting retry starts at once. %NULL (the default) retries on the
+   * back-off schedule alone. Loopback servers need no network: leave it
+   * %NULL for them.
+   */
+  properties[PROP_NETWORK_MONITOR] =
+    g_param_spec_object ("network-monitor", "Network monitor",
+                         "The network monitor automatic retries follow, or NULL",
+                         G_TYPE_NETWORK_MONITOR, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
