@@ -25,6 +25,7 @@ typedef struct
   GTlsDatabase       *tls_database;
   char               *proxy_uri;
   char               *target_name;   /* for error messages */
+  GPtrArray          *tried;         /* addresses tried, as strings */
 
   void              (*progress)           (gpointer, GSocketClientEvent,
                                            GSocketConnectable *, GIOStream *);
@@ -68,6 +69,7 @@ connect_data_free (ConnectData *data)
   g_clear_object (&data->tls_database);
   g_free (data->proxy_uri);
   g_free (data->target_name);
+  g_clear_pointer (&data->tried, g_ptr_array_unref);
   g_free (data->host);
   g_free (data->service);
   g_free (data->bind_address);
@@ -133,6 +135,15 @@ event_cb (GSocketClient      *client,
       break;
     case G_SOCKET_CLIENT_CONNECTING:
       data->connecting = TRUE;
+      if (G_IS_SOCKET_CONNECTION (connection))
+        {
+          g_autoptr(GSocketAddress) address =
+            g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (connection), NULL);
+
+          if (address != NULL)
+            g_ptr_array_add (data->tried,
+                             g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)));
+        }
       break;
     case G_SOCKET_CLIENT_PROXY_NEGOTIATING:
       data->proxying = TRUE;
@@ -217,8 +228,19 @@ connected_cb (GObject      *object,
       return;
     }
 
-  if (data->target_name != NULL &&
-      (error->message == NULL || strstr (error->message, data->target_name) == NULL))
+  /* Name the target and every address tried; GIO's message gives the
+   * reason (of the last address, or the most telling one). */
+  if (data->tried->len > 0)
+    {
+      g_autofree char *list = NULL;
+
+      g_ptr_array_add (data->tried, NULL);
+      list = g_strjoinv (", ", (char **) data->tried->pdata);
+      g_prefix_error (&error, "%s (tried %s): ",
+                      data->target_name != NULL ? data->target_name : "server", list);
+    }
+  else if (data->target_name != NULL &&
+           (error->message == NULL || strstr (error->message, data->target_name) == NULL))
     g_prefix_error (&error, "%s: ", data->target_name);
   fail (task, failed_operation (data, error), error);
 }
@@ -377,6 +399,7 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
   data->accept_certificate = options->accept_certificate;
   data->owner = options->owner;
   data->cancellable = g_cancellable_new ();
+  data->tried = g_ptr_array_new_with_free_func (g_free);
   g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
 
   if (cancellable != NULL)
