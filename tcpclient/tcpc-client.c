@@ -203,6 +203,7 @@ typedef struct
   guint               output_shut : 1;          /* shutdown_output() asked */
   guint               output_closed : 1;
   GQueue              flushes;                  /* GTask, oldest first */
+  GTask              *tls_upgrade;              /* start_tls_async() in progress */
 
   /* about the current or last connection */
   GTlsCertificate    *peer_certificate;
@@ -458,6 +459,14 @@ tcpc_client_close_connection (TcpcClient *self,
   destroy_source (&priv->flush_timer);
   destroy_source (&priv->stable_timer);
   tcpc_client_fail_flushes (self);
+  if (priv->tls_upgrade != NULL)
+    {
+      GTask *task = g_steal_pointer (&priv->tls_upgrade);
+
+      g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
+                               "The connection ended before TLS was started");
+      g_object_unref (task);
+    }
   priv->input_paused = FALSE;
   priv->output_shut = FALSE;
   priv->output_closed = FALSE;
@@ -876,6 +885,8 @@ tcpc_client_close_output (TcpcClient *self)
                                  NULL, NULL, NULL);
 }
 
+static void tcpc_client_handshake (TcpcClient *self);
+
 static void
 writer_flushed_cb (gpointer owner)
 {
@@ -896,6 +907,8 @@ writer_flushed_cb (gpointer owner)
         tcpc_client_finish_disconnect (self);
       else if (priv->output_shut && !priv->output_closed)
         tcpc_client_close_output (self);
+      else if (priv->tls_upgrade != NULL)
+        tcpc_client_handshake (self);
     }
 
   g_object_unref (self);
@@ -1710,7 +1723,8 @@ tcpc_client_check_connected (TcpcClient  *self,
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
-  if (priv->state == TCPC_CLIENT_STATE_CONNECTED && priv->writer != NULL && !priv->output_shut)
+  if (priv->state == TCPC_CLIENT_STATE_CONNECTED && priv->writer != NULL &&
+      !priv->output_shut && priv->tls_upgrade == NULL)
     return TRUE;
 
   g_set_error_literal (error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
@@ -1718,6 +1732,8 @@ tcpc_client_check_connected (TcpcClient  *self,
                          ? "The client is shutting down"
                          : priv->output_shut && priv->state == TCPC_CLIENT_STATE_CONNECTED
                          ? "The client's output was shut down"
+                         : priv->tls_upgrade != NULL
+                         ? "The client is starting TLS"
                          : "The client is not connected");
   return FALSE;
 }
@@ -2164,6 +2180,199 @@ tcpc_client_get_next_retry (TcpcClient *self)
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
   return priv->next_retry;
+}
+
+/* ------------------------------------------------------------------ */
+/* STARTTLS                                                             */
+
+static gboolean
+upgrade_accept_certificate_cb (GTlsConnection       *connection,
+                               GTlsCertificate      *certificate,
+                               GTlsCertificateFlags  errors,
+                               gpointer              user_data)
+{
+  TcpcClient *self = user_data;
+  gboolean accepted = FALSE;
+
+  g_signal_emit (self, signals[ACCEPT_CERTIFICATE], 0, certificate, errors, &accepted);
+  return accepted;
+}
+
+static void
+handshake_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  TcpcClient *self = user_data;   /* kept alive by the task */
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GTlsConnection *tls = G_TLS_CONNECTION (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(TcpcFilter) filter = NULL;
+
+  g_signal_handlers_disconnect_by_func (tls, upgrade_accept_certificate_cb, self);
+
+  if (!g_tls_connection_handshake_finish (tls, result, &error) &&
+      priv->tls_upgrade != NULL && priv->stream != NULL)
+    {
+      /* The plain connection cannot carry on after a failed handshake. */
+      task = g_steal_pointer (&priv->tls_upgrade);
+      g_task_return_error (task, g_error_copy (error));
+      g_object_ref (self);
+      g_signal_emit (self, signals[SERVER_ERROR], 0, "tls", error);
+      if (tcpc_client_is_wanted (self) && priv->stream != NULL)
+        tcpc_client_finish_disconnect (self);
+      g_object_unref (self);
+      g_object_unref (self);
+      return;
+    }
+
+  if (priv->tls_upgrade == NULL || priv->stream == NULL)
+    {
+      /* the connection was dropped meanwhile (its close failed the task) */
+      g_object_unref (self);
+      return;
+    }
+
+  /* The same filter goes on over TLS, with what it had not parsed yet. */
+  filter = g_object_ref (_tcpc_reader_get_filter (priv->reader));
+  _tcpc_reader_close (priv->reader);
+  _tcpc_writer_close (priv->writer);
+  g_clear_pointer (&priv->reader, _tcpc_reader_unref);
+  g_clear_pointer (&priv->writer, _tcpc_writer_unref);
+
+  g_set_object (&priv->stream, G_IO_STREAM (tls));
+  priv->reader = _tcpc_reader_new (g_io_stream_get_input_stream (priv->stream), NULL, filter,
+                                   priv->context, &reader_callbacks, self);
+  priv->writer = _tcpc_writer_new (g_io_stream_get_output_stream (priv->stream),
+                                   priv->context, &writer_callbacks, self);
+  g_set_object (&priv->peer_certificate, g_tls_connection_get_peer_certificate (tls));
+  priv->peer_certificate_errors = g_tls_connection_get_peer_certificate_errors (tls);
+
+  task = g_steal_pointer (&priv->tls_upgrade);
+  g_object_freeze_notify (G_OBJECT (self));
+  tcpc_client_notify (self, PROP_STREAM);
+  tcpc_client_notify (self, PROP_PEER_CERTIFICATE);
+  tcpc_client_notify (self, PROP_PEER_CERTIFICATE_ERRORS);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  if (!priv->input_paused)
+    _tcpc_reader_start (priv->reader);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (self);
+}
+
+/* The output is written: the handshake starts over the plain stream. */
+static void
+tcpc_client_handshake (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  g_autoptr(GSocketConnectable) identity = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (priv->connectable != NULL)
+    identity = g_object_ref (priv->connectable);
+  else if (priv->remote_address != NULL)
+    identity = g_network_address_new (priv->remote_address, priv->remote_port);
+
+  /* no reading meanwhile: the handshake reads the socket itself */
+  _tcpc_reader_set_paused (priv->reader, TRUE);
+
+  tls = g_tls_client_connection_new (priv->stream, identity, &error);
+  if (tls == NULL)
+    {
+      GTask *task = g_steal_pointer (&priv->tls_upgrade);
+
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      if (!priv->input_paused)
+        _tcpc_reader_set_paused (priv->reader, FALSE);
+      return;
+    }
+
+  if (priv->tls_database != NULL)
+    g_tls_connection_set_database (G_TLS_CONNECTION (tls), priv->tls_database);
+  g_signal_connect (tls, "accept-certificate", G_CALLBACK (upgrade_accept_certificate_cb), self);
+
+  g_main_context_push_thread_default (priv->context);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (priv->tls_upgrade),
+                                    handshake_cb, g_object_ref (self));
+  g_main_context_pop_thread_default (priv->context);
+}
+
+/**
+ * tcpc_client_start_tls_async:
+ * @self: a #TcpcClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when TLS is established or failed
+ * @user_data: data for @callback
+ *
+ * Upgrades a live plain connection to TLS (STARTTLS): once every record
+ * put so far is written, the client stops reading and performs a TLS
+ * handshake over the connection, with the same server identity,
+ * #TcpcClient:tls-database and #TcpcClient::accept-certificate as
+ * #TcpcClient:tls. The connection's filter goes on over TLS with whatever
+ * it had received but not parsed yet. Until the upgrade completes
+ * tcpc_client_put() fails.
+ *
+ * A failed handshake ends the connection: #TcpcClient::server-error with
+ * operation "tls", then #TcpcClient::disconnected.
+ */
+void
+tcpc_client_start_tls_async (TcpcClient          *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TCPC_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tcpc_client_start_tls_async);
+
+  if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->output_shut)
+    {
+      g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
+                               "The client is not connected");
+      return;
+    }
+  if (priv->tls_upgrade != NULL || find_tls_connection (priv->stream) != NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "The connection already uses TLS");
+      return;
+    }
+
+  priv->tls_upgrade = g_steal_pointer (&task);
+  if (_tcpc_writer_get_pending (priv->writer) == 0)
+    tcpc_client_handshake (self);
+}
+
+/**
+ * tcpc_client_start_tls_finish:
+ * @self: a #TcpcClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tcpc_client_start_tls_async().
+ *
+ * Returns: %TRUE when the connection now uses TLS, %FALSE with @error set
+ *   otherwise
+ */
+gboolean
+tcpc_client_start_tls_finish (TcpcClient    *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------------ */

@@ -170,6 +170,16 @@ gboolean            tcpc_client_flush_finish         (TcpcClient         *self,
                                                       GError            **error);
 
 TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_start_tls_async      (TcpcClient         *self,
+                                                      GCancellable       *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer            user_data);
+TCPC_AVAILABLE_IN_ALL
+gboolean            tcpc_client_start_tls_finish     (TcpcClient         *self,
+                                                      GAsyncResult       *result,
+                                                      GError            **error);
+
+TCPC_AVAILABLE_IN_ALL
 TcpcClientState     tcpc_client_get_state            (TcpcClient         *self);
 TCPC_AVAILABLE_IN_ALL
 gboolean            tcpc_client_is_connected         (TcpcClient         *self);
