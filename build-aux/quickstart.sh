@@ -41,6 +41,7 @@ packages=(
   openssl  # the TLS tests' CA, certificates and s_server
   gtk-doc-tools libglib2.0-doc  # the reference manual, linked to GLib's
   valac  # tcpclient-1.0.vapi (vapigen) and examples/head.vala
+  libgtk-4-dev xvfb xauth  # the GTK 4 console (examples/gtk-console/), tested under Xvfb
 )
 
 missing_packages() {
