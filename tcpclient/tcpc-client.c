@@ -2291,6 +2291,7 @@ tcpc_client_handshake (TcpcClient *self)
       return;
     }
 
+  g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
   if (priv->tls_database != NULL)
     g_tls_connection_set_database (G_TLS_CONNECTION (tls), priv->tls_database);
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (upgrade_accept_certificate_cb), self);
@@ -3350,7 +3351,10 @@ tcpc_client_class_init (TcpcClientClass *klass)
    * TcpcClient:tls:
    *
    * Whether to wrap the connection in TLS, with the server identity taken
-   * from the remote address and full certificate validation.
+   * from the remote address and full certificate validation. A server
+   * that closes without a TLS close_notify ends the connection like a
+   * plain end of stream (as many servers do so): a record cut short is
+   * not delivered in either case.
    */
   properties[PROP_TLS] =
     g_param_spec_boolean ("tls", "TLS",
