@@ -171,6 +171,7 @@ typedef struct
    * connection replaced or stopped): code that ran a signal emission
    * compares it to know whether a handler took over. */
   guint               generation;
+  guint               holds;       /* references the client holds on itself */
   guint               ending : 1;  /* inside connect-error or disconnected */
   guint               disposed : 1;
   guint               user_stopped : 1;         /* shutdown() called: no auto reconnect */
@@ -353,13 +354,35 @@ attach_timeout (TcpcClient  *self,
   return source;
 }
 
-/* While the caller holds a reference of its own: whether anybody else
- * still does. A client whose last user reference went away during a
- * signal emission emits nothing more. */
+/* The client holds itself while it runs code that emits signals or
+ * notifications: a handler may drop the last reference, and the code must
+ * still be able to finish (disposal then happens at the release). */
+static void
+tcpc_client_hold (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  priv->holds++;
+  g_object_ref (self);
+}
+
+static void
+tcpc_client_release (TcpcClient *self)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  priv->holds--;
+  g_object_unref (self);
+}
+
+/* Whether anybody besides the client's own holds still has a reference.
+ * A client whose last user reference went away emits nothing more. */
 static gboolean
 tcpc_client_is_wanted (TcpcClient *self)
 {
-  return g_atomic_int_get (&G_OBJECT (self)->ref_count) > 1;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+
+  return !priv->disposed && g_atomic_int_get (&G_OBJECT (self)->ref_count) > (gint) priv->holds;
 }
 
 static const char *
@@ -521,7 +544,9 @@ reconnect_timer_cb (gpointer user_data)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   g_clear_pointer (&priv->pending, g_source_unref);
+  tcpc_client_hold (self);
   tcpc_client_begin_attempt (self);
+  tcpc_client_release (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -631,7 +656,11 @@ network_changed_cb (GNetworkMonitor *monitor,
 
   if (available && (priv->waiting_for_network || priv->pending_is_retry) &&
       priv->attempt == NULL)
-    tcpc_client_begin_attempt (self);
+    {
+      tcpc_client_hold (self);
+      tcpc_client_begin_attempt (self);
+      tcpc_client_release (self);
+    }
 }
 
 static void
@@ -663,12 +692,13 @@ tcpc_client_report_connect_error (TcpcClient   *self,
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   guint generation;
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
   g_clear_object (&priv->attempt_filter);
   generation = ++priv->generation;
   priv->ending = TRUE;
-  g_signal_emit (self, signals[CONNECT_ERROR], 0, operation, error);
+  if (tcpc_client_is_wanted (self))
+    g_signal_emit (self, signals[CONNECT_ERROR], 0, operation, error);
   priv->ending = FALSE;
 
   if (tcpc_client_is_wanted (self) && priv->generation == generation)
@@ -682,7 +712,7 @@ tcpc_client_report_connect_error (TcpcClient   *self,
       tcpc_client_closed_or_retry (self, TRUE, permanent);
     }
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 /* The connection ended: close it, emit disconnected, then CLOSED unless
@@ -693,14 +723,15 @@ tcpc_client_finish_disconnect (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   guint generation;
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_SHUTTING_DOWN);
   tcpc_client_close_connection (self, TRUE);
 
   generation = ++priv->generation;
   priv->ending = TRUE;
-  g_signal_emit (self, signals[DISCONNECTED], 0);
+  if (tcpc_client_is_wanted (self))
+    g_signal_emit (self, signals[DISCONNECTED], 0);
   priv->ending = FALSE;
 
   if (tcpc_client_is_wanted (self) && priv->generation == generation)
@@ -712,7 +743,7 @@ tcpc_client_finish_disconnect (TcpcClient *self)
       tcpc_client_closed_or_retry (self, !stable, FALSE);
     }
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 static void tcpc_client_server_error (TcpcClient   *self,
@@ -807,9 +838,10 @@ tcpc_client_server_error (TcpcClient   *self,
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   guint generation = priv->generation;
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
-  g_signal_emit (self, signals[SERVER_ERROR], 0, operation, error);
+  if (tcpc_client_is_wanted (self))
+    g_signal_emit (self, signals[SERVER_ERROR], 0, operation, error);
 
   if (tcpc_client_is_wanted (self) && priv->generation == generation)
     {
@@ -827,7 +859,7 @@ tcpc_client_server_error (TcpcClient   *self,
         }
     }
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 static void
@@ -864,7 +896,11 @@ reader_eof_cb (gpointer owner)
   /* A clean end of stream is no error. Output still queued is written
    * first (the peer may only have closed its sending side). */
   if (priv->state == TCPC_CLIENT_STATE_CONNECTED)
-    tcpc_client_begin_shutdown (self);
+    {
+      tcpc_client_hold (self);
+      tcpc_client_begin_shutdown (self);
+      tcpc_client_release (self);
+    }
 }
 
 /* Half-close: the peer sees the end of our stream, we keep reading. */
@@ -894,9 +930,10 @@ writer_flushed_cb (gpointer owner)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   guint generation = priv->generation;
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
-  g_signal_emit (self, signals[FLUSHED], 0);
+  if (tcpc_client_is_wanted (self))
+    g_signal_emit (self, signals[FLUSHED], 0);
 
   if (tcpc_client_is_wanted (self) &&
       priv->generation == generation &&
@@ -911,7 +948,7 @@ writer_flushed_cb (gpointer owner)
         tcpc_client_handshake (self);
     }
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 static void
@@ -1110,7 +1147,7 @@ tcpc_client_establish (TcpcClient     *self,
     priv->stable_timer = attach_timeout (self, priv->reconnect_stable_time,
                                          "[tcpclient] stable connection", stable_cb);
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
   generation = ++priv->generation;
   g_object_freeze_notify (G_OBJECT (self));
@@ -1119,14 +1156,15 @@ tcpc_client_establish (TcpcClient     *self,
   tcpc_client_notify (self, PROP_PEER_CERTIFICATE);
   tcpc_client_notify (self, PROP_PEER_CERTIFICATE_ERRORS);
   g_object_thaw_notify (G_OBJECT (self));
-  g_signal_emit (self, signals[CONNECTED], 0, stream, remote);
+  if (tcpc_client_is_wanted (self))
+    g_signal_emit (self, signals[CONNECTED], 0, stream, remote);
 
   if (tcpc_client_is_wanted (self) &&
       priv->generation == generation &&
       priv->state == TCPC_CLIENT_STATE_CONNECTED)
     _tcpc_reader_start (priv->reader);
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 static void tcpc_client_connection_made (TcpcClient *self,
@@ -1184,7 +1222,7 @@ tcpc_client_connection_made (TcpcClient *self,
   if (G_IS_SOCKET_CONNECTION (stream))
     remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (stream), NULL);
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
 
   generation = priv->generation;
   g_signal_emit (self, signals[PRE_CONNECT], 0, stream, &chosen);
@@ -1208,7 +1246,7 @@ tcpc_client_connection_made (TcpcClient *self,
   else
     tcpc_client_establish (self, chosen, remote);
 
-  g_object_unref (self);
+  tcpc_client_release (self);
 }
 
 static gboolean
@@ -1313,6 +1351,8 @@ tcpc_client_begin_attempt (TcpcClient *self)
   priv->generation++;
   priv->ending = FALSE;
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
+  if (!tcpc_client_is_wanted (self))
+    return;  /* a handler of the state dropped the client */
 
   /* The connection's filter, checked before connecting: a throwaway
    * clone is fed nothing, which an invalid filter refuses. */
@@ -1382,10 +1422,10 @@ tcpc_client_emit_started (TcpcClient *self)
   guint generation = priv->generation;
   gboolean go_on;
 
-  g_object_ref (self);
+  tcpc_client_hold (self);
   g_signal_emit (self, signals[STARTED], 0);
   go_on = tcpc_client_is_wanted (self) && priv->generation == generation;
-  g_object_unref (self);
+  tcpc_client_release (self);
 
   return go_on;
 }
@@ -1460,16 +1500,20 @@ tcpc_client_start (TcpcClient *self)
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
 
+  tcpc_client_hold (self);
+
   /* inside connect-error or disconnected nothing is left running either */
   if (!tcpc_client_is_stopped (self) && !priv->ending)
-    return;
+    goto out;
 
   priv->user_stopped = FALSE;
   tcpc_client_set_reconnect_attempt (self, 0);
   if (!tcpc_client_emit_started (self))
-    return;
+    goto out;
 
   tcpc_client_begin_attempt (self);
+out:
+  tcpc_client_release (self);
 }
 
 /* reconnect and connect_to: drop what there is, connect again. */
@@ -1511,6 +1555,8 @@ tcpc_client_connect_to (TcpcClient *self,
 {
   g_return_if_fail (TCPC_IS_CLIENT (self));
 
+  tcpc_client_hold (self);
+
   if (remote_address != NULL || remote_port != 0)
     {
       g_object_freeze_notify (G_OBJECT (self));
@@ -1524,6 +1570,7 @@ tcpc_client_connect_to (TcpcClient *self,
     }
 
   tcpc_client_restart (self);
+  tcpc_client_release (self);
 }
 
 /**
@@ -1543,7 +1590,10 @@ tcpc_client_reconnect (TcpcClient *self)
 {
   g_return_if_fail (TCPC_IS_CLIENT (self));
 
+  tcpc_client_hold (self);
+
   tcpc_client_restart (self);
+  tcpc_client_release (self);
 }
 
 /**
@@ -1566,15 +1616,19 @@ tcpc_client_reconnect_after (TcpcClient *self,
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (seconds >= 0);
 
+  tcpc_client_hold (self);
+
   if (tcpc_client_is_stopped (self))
     {
       if (!tcpc_client_emit_started (self))
-        return;
+        goto out;
     }
 
   priv->user_stopped = FALSE;
   tcpc_client_drop_everything (self);
   tcpc_client_schedule_attempt (self, seconds);
+out:
+  tcpc_client_release (self);
 }
 
 /**
@@ -1597,6 +1651,8 @@ tcpc_client_shutdown (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  tcpc_client_hold (self);
 
   priv->user_stopped = TRUE;
 
@@ -1622,6 +1678,7 @@ tcpc_client_shutdown (TcpcClient *self)
     default:
       break;
     }
+  tcpc_client_release (self);
 }
 
 /**
@@ -1665,8 +1722,11 @@ tcpc_client_retry_now (TcpcClient *self)
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
 
+  tcpc_client_hold (self);
+
   if ((priv->pending != NULL && priv->pending_is_retry) || priv->waiting_for_network)
     tcpc_client_begin_attempt (self);
+  tcpc_client_release (self);
 }
 
 /**
@@ -2218,11 +2278,11 @@ handshake_cb (GObject      *object,
       /* The plain connection cannot carry on after a failed handshake. */
       task = g_steal_pointer (&priv->tls_upgrade);
       g_task_return_error (task, g_error_copy (error));
-      g_object_ref (self);
+      tcpc_client_hold (self);
       g_signal_emit (self, signals[SERVER_ERROR], 0, "tls", error);
       if (tcpc_client_is_wanted (self) && priv->stream != NULL)
         tcpc_client_finish_disconnect (self);
-      g_object_unref (self);
+      tcpc_client_release (self);
       g_object_unref (self);
       return;
     }

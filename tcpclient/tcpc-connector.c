@@ -35,6 +35,8 @@ typedef struct
 
   GSocketAddress     *local_address;
   GSocketClient      *client;
+  GSocket            *socket;        /* the direct path's connect in progress */
+  GSource            *writable;
   GCancellable       *cancellable;   /* ours: cancelled by the caller's or the deadline */
   GCancellable       *external;
   gulong              external_id;
@@ -59,6 +61,12 @@ connect_data_free (ConnectData *data)
       g_source_destroy (data->deadline);
       g_source_unref (data->deadline);
     }
+  if (data->writable != NULL)
+    {
+      g_source_destroy (data->writable);
+      g_source_unref (data->writable);
+    }
+  g_clear_object (&data->socket);
   if (data->client != NULL)
     g_signal_handlers_disconnect_by_data (data->client, data);
   g_clear_object (&data->client);
@@ -205,6 +213,9 @@ timed_out_error (ConnectData *data)
                       data->timeout);
 }
 
+static void fail_connect (GTask  *task,
+                          GError *error);
+
 static void
 connected_cb (GObject      *object,
               GAsyncResult *result,
@@ -231,8 +242,17 @@ connected_cb (GObject      *object,
       return;
     }
 
-  /* Name the target and every address tried; GIO's message gives the
-   * reason (of the last address, or the most telling one). */
+  fail_connect (task, error);
+}
+
+/* Names the target and every address tried; GIO's message gives the
+ * reason (of the last address, or the most telling one). */
+static void
+fail_connect (GTask  *task,
+              GError *error)
+{
+  ConnectData *data = g_task_get_task_data (task);
+
   if (data->tried->len > 0)
     {
       g_autofree char *list = NULL;
@@ -270,10 +290,157 @@ target_is_loopback (ConnectData *data)
   return literal != NULL && g_inet_address_get_is_loopback (literal);
 }
 
+/* An address literal, with no proxy and no TLS involved, needs none of
+ * GSocketClient's machinery (name resolution, proxy lookup, racing
+ * addresses): it takes one non-blocking connect. Returns the address then,
+ * NULL otherwise. */
+static GSocketAddress *
+direct_address (ConnectData *data)
+{
+  g_autoptr(GInetAddress) literal = NULL;
+  GSocketAddress *address = NULL;
+
+  if (data->tls || data->proxy_uri != NULL ||
+      (data->enable_proxy && !target_is_loopback (data)))
+    return NULL;
+
+  if (G_IS_INET_SOCKET_ADDRESS (data->target))
+    address = g_object_ref (G_SOCKET_ADDRESS (data->target));
+  else if (G_IS_NETWORK_ADDRESS (data->target) && data->host != NULL &&
+           (literal = g_inet_address_new_from_string (data->host)) != NULL)
+    address = g_inet_socket_address_new (literal,
+                                         g_network_address_get_port (G_NETWORK_ADDRESS (data->target)));
+  else
+    return NULL;
+
+  if (data->family != G_SOCKET_FAMILY_INVALID &&
+      data->family != g_socket_address_get_family (address))
+    g_clear_object (&address);
+
+  return address;
+}
+
+static void
+direct_event (ConnectData        *data,
+              GSocketClientEvent  event,
+              GIOStream          *connection)
+{
+  event_cb (NULL, event, data->target, connection, data);
+}
+
+static void
+direct_connected (GTask *task)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GSocketConnection) connection =
+    g_socket_connection_factory_create_connection (data->socket);
+
+  g_socket_set_blocking (data->socket, TRUE);  /* as GSocketClient leaves it */
+  direct_event (data, G_SOCKET_CLIENT_CONNECTED, G_IO_STREAM (connection));
+  direct_event (data, G_SOCKET_CLIENT_COMPLETE, G_IO_STREAM (connection));
+  g_task_return_pointer (task, g_steal_pointer (&connection), g_object_unref);
+  g_object_unref (task);
+}
+
+static void
+direct_failed (GTask  *task,
+               GError *error)
+{
+  ConnectData *data = g_task_get_task_data (task);
+
+  if (data->timed_out && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_error_free (error);
+      fail (task, "connect", timed_out_error (data));
+      return;
+    }
+  direct_event (data, G_SOCKET_CLIENT_COMPLETE, NULL);
+  if (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_CANCELLED)
+    fail (task, "connect", error);
+  else
+    fail_connect (task, error);
+}
+
+static gboolean
+direct_writable_cb (GSocket      *socket,
+                    GIOCondition  condition,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  g_clear_pointer (&data->writable, g_source_unref);
+
+  if (g_cancellable_set_error_if_cancelled (data->cancellable, &error) ||
+      !g_socket_check_connect_result (socket, &error))
+    direct_failed (task, error);
+  else
+    direct_connected (task);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_direct (GTask          *task,
+              GSocketAddress *address)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GSocketConnection) connection = NULL;
+  GError *error = NULL;
+
+  direct_event (data, G_SOCKET_CLIENT_RESOLVING, NULL);
+  direct_event (data, G_SOCKET_CLIENT_RESOLVED, NULL);
+
+  data->socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                               G_SOCKET_PROTOCOL_TCP, &error);
+  if (data->socket == NULL)
+    {
+      direct_failed (task, error);
+      return;
+    }
+  g_socket_set_blocking (data->socket, FALSE);
+
+  if (data->local_address != NULL && !g_socket_bind (data->socket, data->local_address, FALSE, &error))
+    {
+      direct_event (data, G_SOCKET_CLIENT_COMPLETE, NULL);
+      fail (task, "bind", error);
+      return;
+    }
+
+  g_ptr_array_add (data->tried, g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)));
+  connection = g_socket_connection_factory_create_connection (data->socket);
+  direct_event (data, G_SOCKET_CLIENT_CONNECTING, G_IO_STREAM (connection));
+
+  if (g_socket_connect (data->socket, address, data->cancellable, &error))
+    {
+      direct_connected (task);
+      return;
+    }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+    {
+      direct_failed (task, error);
+      return;
+    }
+  g_clear_error (&error);
+
+  data->writable = g_socket_create_source (data->socket, G_IO_OUT, data->cancellable);
+  g_source_set_static_name (data->writable, "[tcpclient] connect");
+  g_source_set_callback (data->writable, G_SOURCE_FUNC (direct_writable_cb), task, NULL);
+  g_source_attach (data->writable, g_task_get_context (task));
+}
+
 static void
 start_connect (GTask *task)
 {
   ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GSocketAddress) direct = direct_address (data);
+
+  if (direct != NULL)
+    {
+      start_direct (task, direct);
+      return;
+    }
 
   data->client = g_socket_client_new ();
   g_socket_client_set_family (data->client, data->family);
