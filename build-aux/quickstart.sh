@@ -7,12 +7,17 @@
 # Usage (from the repository checkout, as root on a fresh Debian 12):
 #   bash build-aux/quickstart.sh demo   # install, build, run examples/demo.c
 #   bash build-aux/quickstart.sh test   # install, build, run every test in a
-#                                       # normal build and in an ASan/UBSan build
+#                                       # normal build and in an ASan/UBSan build,
+#                                       # the C suites under valgrind, and each
+#                                       # libFuzzer target for a bounded time
 #   bash build-aux/quickstart.sh build  # install and build only
 #
 # Build directories: build/ (normal) and build-sanitize/ (address, leak and
-# undefined-behaviour sanitizers, no introspection). Existing ones are reused.
-# The last line of `test` is "N passed, M failed": the meson tests of both builds.
+# undefined-behaviour sanitizers, no introspection); build-fuzz/ (clang,
+# libFuzzer) for the fuzz targets. Existing ones are reused.
+# The last line of `test` is "N passed, M failed": the meson tests of both
+# builds and of the valgrind run (a failed fuzzing stage counts as one failure).
+# TCPC_FUZZ_SECONDS sets the time per fuzz target (default 20).
 # As a non-root user the script installs nothing: it says what is missing.
 
 set -euo pipefail
@@ -42,6 +47,8 @@ packages=(
   gtk-doc-tools libglib2.0-doc  # the reference manual, linked to GLib's
   valac  # tcpclient-1.0.vapi (vapigen) and examples/head.vala
   libgtk-4-dev xvfb xauth  # the GTK 4 console (examples/gtk-console/), tested under Xvfb
+  valgrind  # memcheck over the C suites (tests/valgrind.supp)
+  clang libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/)
 )
 
 missing_packages() {
@@ -85,10 +92,11 @@ setup_build() {
   meson compile -C "$dir" || return 1
 }
 
-# Totals of one build directory's last `meson test` run, from its JSON log:
+# Totals of one build directory's last `meson test` run, from its JSON log
+# (testlog.json, or the log named by $2, e.g. testlog-valgrind):
 # prints "ok fail skipped timeout expectedfail unexpectedpass".
 test_totals() {
-  python3 - "$1/meson-logs/testlog.json" <<'EOF'
+  python3 - "$1/meson-logs/${2:-testlog}.json" <<'EOF'
 import json, sys
 counts = dict.fromkeys(('OK', 'FAIL', 'SKIP', 'TIMEOUT', 'EXPECTEDFAIL',
                         'UNEXPECTEDPASS', 'ERROR'), 0)
@@ -108,18 +116,23 @@ EOF
 total_ok=0 total_fail=0 total_skip=0 total_timeout=0 total_xfail=0 total_xpass=0
 status=0
 
+# run_tests DIR WHAT [LOG MESON-TEST-ARGS...]
 run_tests() {
-  local dir=$1 what=$2 rc=0 ok fail skip timeout xfail xpass
+  local dir=$1 what=$2 log=${3:-testlog} rc=0 ok fail skip timeout xfail xpass
+  local start=$SECONDS
+  shift 2
+  [ $# -eq 0 ] || shift
   echo "== Testing $dir/ ($what)"
-  rm -f "$dir/meson-logs/testlog.json"
-  meson test -C "$dir" --print-errorlogs || rc=$?
-  read -r ok fail skip timeout xfail xpass < <(test_totals "$dir")
+  rm -f "$dir/meson-logs/$log.json"
+  meson test -C "$dir" --print-errorlogs "$@" || rc=$?
+  read -r ok fail skip timeout xfail xpass < <(test_totals "$dir" "$log")
   if [ "$rc" -ne 0 ] && [ $((fail + timeout + xpass)) -eq 0 ]; then
     # meson itself failed (e.g. a build error before any test ran).
     fail=1
   fi
   [ "$rc" -eq 0 ] || status=1
-  echo "== $dir/ ($what): Ok: $ok  Fail: $fail  Skipped: $skip  Timeout: $timeout"
+  echo "== $dir/ ($what): Ok: $ok  Fail: $fail  Skipped: $skip  Timeout: $timeout" \
+       " ($((SECONDS - start)) s)"
   total_ok=$((total_ok + ok))
   total_fail=$((total_fail + fail))
   total_skip=$((total_skip + skip))
@@ -158,11 +171,32 @@ case "$mode" in
       total_fail=$((total_fail + 1))
     fi
 
+    # valgrind memcheck over the C suites of the normal build: GLib's
+    # suppressions and the project's (each one explained in the file),
+    # timeouts times 5, the heavy fault scenarios scaled down.
+    export G_SLICE=always-malloc TCPC_TEST_QUICK=1
+    run_tests build "valgrind memcheck, C suites" testlog-valgrind \
+      --no-rebuild --suite client --suite filter --suite network --suite fault \
+      --no-suite bindings -t 5 \
+      --wrap="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 --suppressions=/usr/share/glib-2.0/valgrind/glib.supp --suppressions=$PWD/tests/valgrind.supp --num-callers=30"
+    unset TCPC_TEST_QUICK
+
+    # libFuzzer: every target for a bounded time (a crash input found
+    # becomes a regression test in tests/fuzz/corpus/, see the script)
+    fuzz_start=$SECONDS
+    if bash tests/fuzz/build-and-run.sh; then
+      echo "== Fuzzing: OK ($((SECONDS - fuzz_start)) s)"
+    else
+      echo "== Fuzzing: FAILED ($((SECONDS - fuzz_start)) s)" >&2
+      status=1
+      total_fail=$((total_fail + 1))
+    fi
+
     passed=$((total_ok + total_xfail))
     failed=$((total_fail + total_timeout + total_xpass))
-    echo "== Both builds: Ok: $total_ok  Expected Fail: $total_xfail  Fail: $total_fail" \
+    echo "== All stages (${SECONDS} s): Ok: $total_ok  Expected Fail: $total_xfail  Fail: $total_fail" \
          " Unexpected Pass: $total_xpass  Skipped: $total_skip  Timeout: $total_timeout"
-    # The plain closing line: meson tests of both builds.
+    # The plain closing line: meson tests of both builds and of valgrind.
     if [ "$total_skip" -gt 0 ]; then
       echo "$passed passed, $failed failed, $total_skip skipped"
     else
