@@ -1496,9 +1496,11 @@ tcpc_client_new_for_stream (GIOStream *stream)
 void
 tcpc_client_start (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   tcpc_client_hold (self);
 
@@ -1605,16 +1607,19 @@ tcpc_client_reconnect (TcpcClient *self)
  * (POE's `delay(reconnect => N)`). The current connection, if any, is
  * dropped at once. Until the attempt starts the state is
  * %TCPC_CLIENT_STATE_CONNECTING; a later tcpc_client_shutdown(),
- * tcpc_client_connect_to() or tcpc_client_reconnect() cancels it.
+ * tcpc_client_connect_to() or tcpc_client_reconnect() cancels it. A
+ * negative @seconds is a programmer error (a critical warning).
  */
 void
 tcpc_client_reconnect_after (TcpcClient *self,
                              double      seconds)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (seconds >= 0);
+
+  priv = tcpc_client_get_instance_private (self);
 
   tcpc_client_hold (self);
 
@@ -1648,9 +1653,11 @@ out:
 void
 tcpc_client_shutdown (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   tcpc_client_hold (self);
 
@@ -1694,9 +1701,11 @@ tcpc_client_shutdown (TcpcClient *self)
 void
 tcpc_client_shutdown_output (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->output_shut)
     return;
@@ -1718,9 +1727,11 @@ tcpc_client_shutdown_output (TcpcClient *self)
 void
 tcpc_client_retry_now (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   tcpc_client_hold (self);
 
@@ -1743,9 +1754,11 @@ tcpc_client_retry_now (TcpcClient *self)
 void
 tcpc_client_pause_input (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->input_paused)
     return;
@@ -1765,9 +1778,11 @@ tcpc_client_pause_input (TcpcClient *self)
 void
 tcpc_client_resume_input (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (!priv->input_paused || priv->reader == NULL)
     return;
@@ -1820,13 +1835,15 @@ tcpc_client_put (TcpcClient  *self,
                  GBytes      *record,
                  GError     **error)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
   GBytes *encoded;
   GError *local_error = NULL;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (!tcpc_client_check_connected (self, error))
     return FALSE;
@@ -1863,7 +1880,8 @@ tcpc_client_put (TcpcClient  *self,
  * @error: return location for a #GError
  *
  * Like tcpc_client_put(), with the record given as a buffer, which is
- * copied.
+ * copied. %NULL @data with a non-zero @length is a programmer error
+ * (a critical warning), not a #GError.
  *
  * Returns: %TRUE if the record was queued, %FALSE with @error set otherwise
  */
@@ -1877,6 +1895,7 @@ tcpc_client_put_data (TcpcClient    *self,
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!tcpc_client_check_connected (self, error))
     return FALSE;
@@ -1906,6 +1925,7 @@ tcpc_client_put_string (TcpcClient  *self,
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!tcpc_client_check_connected (self, error))
     return FALSE;
@@ -1934,13 +1954,15 @@ tcpc_client_flush_async (TcpcClient          *self,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
   guint64 *target;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  priv = tcpc_client_get_instance_private (self);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tcpc_client_flush_async);
@@ -1998,9 +2020,11 @@ tcpc_client_flush_finish (TcpcClient    *self,
 TcpcClientState
 tcpc_client_get_state (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), TCPC_CLIENT_STATE_IDLE);
+
+  priv = tcpc_client_get_instance_private (self);
 
   return priv->state;
 }
@@ -2018,9 +2042,11 @@ tcpc_client_get_state (TcpcClient *self)
 gboolean
 tcpc_client_is_connected (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+
+  priv = tcpc_client_get_instance_private (self);
 
   return priv->state == TCPC_CLIENT_STATE_CONNECTED;
 }
@@ -2036,9 +2062,11 @@ tcpc_client_is_connected (TcpcClient *self)
 GIOStream *
 tcpc_client_get_stream (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
 
   return priv->stream;
 }
@@ -2056,9 +2084,11 @@ tcpc_client_get_stream (TcpcClient *self)
 gboolean
 tcpc_client_get_writable (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->writable;
 }
 
@@ -2074,9 +2104,11 @@ tcpc_client_get_writable (TcpcClient *self)
 guint64
 tcpc_client_get_pending_output_bytes (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->writer != NULL ? _tcpc_writer_get_pending (priv->writer) : 0;
 }
 
@@ -2091,9 +2123,11 @@ tcpc_client_get_pending_output_bytes (TcpcClient *self)
 GTlsCertificate *
 tcpc_client_get_peer_certificate (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->peer_certificate;
 }
 
@@ -2109,9 +2143,11 @@ tcpc_client_get_peer_certificate (TcpcClient *self)
 GTlsCertificateFlags
 tcpc_client_get_peer_certificate_errors (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->peer_certificate_errors;
 }
 
@@ -2127,9 +2163,11 @@ tcpc_client_get_peer_certificate_errors (TcpcClient *self)
 guint64
 tcpc_client_get_bytes_sent (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->bytes_sent;
 }
 
@@ -2145,9 +2183,11 @@ tcpc_client_get_bytes_sent (TcpcClient *self)
 guint64
 tcpc_client_get_bytes_received (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->bytes_received;
 }
 
@@ -2163,9 +2203,11 @@ tcpc_client_get_bytes_received (TcpcClient *self)
 guint64
 tcpc_client_get_records_sent (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->records_sent;
 }
 
@@ -2181,9 +2223,11 @@ tcpc_client_get_records_sent (TcpcClient *self)
 guint64
 tcpc_client_get_records_received (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->records_received;
 }
 
@@ -2200,9 +2244,11 @@ tcpc_client_get_records_received (TcpcClient *self)
 gint64
 tcpc_client_get_connected_since (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->connected_since;
 }
 
@@ -2218,9 +2264,11 @@ tcpc_client_get_connected_since (TcpcClient *self)
 guint
 tcpc_client_get_reconnect_attempt (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->reconnect_attempt;
 }
 
@@ -2236,9 +2284,11 @@ tcpc_client_get_reconnect_attempt (TcpcClient *self)
 guint
 tcpc_client_get_next_retry (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->next_retry;
 }
 
@@ -2387,11 +2437,13 @@ tcpc_client_start_tls_async (TcpcClient          *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  priv = tcpc_client_get_instance_private (self);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tcpc_client_start_tls_async);
@@ -2461,9 +2513,11 @@ tcpc_client_start_tls_finish (TcpcClient    *self,
 const char *
 tcpc_client_get_remote_address (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->remote_address;
 }
 
@@ -2493,9 +2547,11 @@ tcpc_client_set_remote_address (TcpcClient *self,
 guint
 tcpc_client_get_remote_port (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->remote_port;
 }
 
@@ -2510,10 +2566,12 @@ void
 tcpc_client_set_remote_port (TcpcClient *self,
                              guint       remote_port)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (remote_port <= G_MAXUINT16);
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->remote_port != remote_port)
     {
@@ -2534,9 +2592,11 @@ tcpc_client_set_remote_port (TcpcClient *self,
 const char *
 tcpc_client_get_remote_service (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->remote_service;
 }
 
@@ -2567,9 +2627,11 @@ tcpc_client_set_remote_service (TcpcClient *self,
 GSocketConnectable *
 tcpc_client_get_connectable (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->connectable;
 }
 
@@ -2584,10 +2646,12 @@ void
 tcpc_client_set_connectable (TcpcClient         *self,
                              GSocketConnectable *connectable)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (connectable == NULL || G_IS_SOCKET_CONNECTABLE (connectable));
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (g_set_object (&priv->connectable, connectable))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECTABLE]);
@@ -2604,9 +2668,11 @@ tcpc_client_set_connectable (TcpcClient         *self,
 const char *
 tcpc_client_get_bind_address (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->bind_address;
 }
 
@@ -2636,9 +2702,11 @@ tcpc_client_set_bind_address (TcpcClient *self,
 guint
 tcpc_client_get_bind_port (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->bind_port;
 }
 
@@ -2653,10 +2721,12 @@ void
 tcpc_client_set_bind_port (TcpcClient *self,
                            guint       bind_port)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (bind_port <= G_MAXUINT16);
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->bind_port != bind_port)
     {
@@ -2676,9 +2746,11 @@ tcpc_client_set_bind_port (TcpcClient *self,
 GSocketFamily
 tcpc_client_get_family (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), G_SOCKET_FAMILY_INVALID);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->family;
 }
 
@@ -2688,15 +2760,22 @@ tcpc_client_get_family (TcpcClient *self)
  * @family: %G_SOCKET_FAMILY_IPV4, %G_SOCKET_FAMILY_IPV6, or
  *   %G_SOCKET_FAMILY_INVALID for either
  *
- * Sets #TcpcClient:family, used from the next connection attempt on.
+ * Sets #TcpcClient:family, used from the next connection attempt on. Any
+ * other family is a programmer error (a critical warning).
  */
 void
 tcpc_client_set_family (TcpcClient    *self,
                         GSocketFamily  family)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+  g_return_if_fail (family == G_SOCKET_FAMILY_INVALID ||
+                    family == G_SOCKET_FAMILY_IPV4 ||
+                    family == G_SOCKET_FAMILY_IPV6 ||
+                    family == G_SOCKET_FAMILY_UNIX);
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->family != family)
     {
@@ -2717,9 +2796,11 @@ tcpc_client_set_family (TcpcClient    *self,
 double
 tcpc_client_get_connect_timeout (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), 0);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->connect_timeout;
 }
 
@@ -2729,15 +2810,18 @@ tcpc_client_get_connect_timeout (TcpcClient *self)
  * @seconds: the timeout in seconds, 0 for none
  *
  * Sets #TcpcClient:connect-timeout, used from the next connection attempt on.
+ * A negative value is a programmer error (a critical warning).
  */
 void
 tcpc_client_set_connect_timeout (TcpcClient *self,
                                  double      seconds)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (seconds >= 0);
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (priv->connect_timeout != seconds)
     {
@@ -2758,9 +2842,11 @@ tcpc_client_set_connect_timeout (TcpcClient *self,
 TcpcFilter *
 tcpc_client_get_filter (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->filter;
 }
 
@@ -2786,11 +2872,13 @@ void
 tcpc_client_set_filter (TcpcClient *self,
                         TcpcFilter *filter)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
   g_autoptr(TcpcFilter) fallback = NULL;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (filter == NULL || TCPC_IS_FILTER (filter));
+
+  priv = tcpc_client_get_instance_private (self);
 
   if (filter == NULL)
     filter = fallback = TCPC_FILTER (tcpc_line_filter_new ());
@@ -2825,9 +2913,11 @@ tcpc_client_set_filter (TcpcClient *self,
 gboolean
 tcpc_client_get_tls (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->tls;
 }
 
@@ -2842,9 +2932,11 @@ void
 tcpc_client_set_tls (TcpcClient *self,
                      gboolean    tls)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   tls = !!tls;
   if (priv->tls != (guint) tls)
@@ -2866,9 +2958,11 @@ tcpc_client_set_tls (TcpcClient *self,
 gboolean
 tcpc_client_get_shutdown_on_error (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->shutdown_on_error;
 }
 
@@ -2883,9 +2977,11 @@ void
 tcpc_client_set_shutdown_on_error (TcpcClient *self,
                                    gboolean    shutdown_on_error)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
+
+  priv = tcpc_client_get_instance_private (self);
 
   shutdown_on_error = !!shutdown_on_error;
   if (priv->shutdown_on_error != (guint) shutdown_on_error)
@@ -2906,9 +3002,11 @@ tcpc_client_set_shutdown_on_error (TcpcClient *self,
 const char *
 tcpc_client_get_name (TcpcClient *self)
 {
-  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcClientPrivate *priv;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), NULL);
+
+  priv = tcpc_client_get_instance_private (self);
   return priv->name;
 }
 

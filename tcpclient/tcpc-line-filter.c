@@ -903,7 +903,7 @@ next_regex_record (TcpcLineFilter  *self,
     {
       g_autoptr(GMatchInfo) match_info = NULL;
       g_autoptr(GError) match_error = NULL;
-      const guint8 *data = self->carry->data + self->carry_pos;
+      const guint8 *data;
       gsize avail = carry_avail (self);
       gsize from = MAX (self->carry_scanned, self->carry_pos) - self->carry_pos;
       gint match_start = 0;
@@ -912,6 +912,7 @@ next_regex_record (TcpcLineFilter  *self,
 
       if (avail == 0)
         return regex_need_more (self, FALSE, error);
+      data = self->carry->data + self->carry_pos;
 
       if (G_UNLIKELY (avail > G_MAXINT))
         {
