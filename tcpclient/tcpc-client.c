@@ -1956,7 +1956,6 @@ tcpc_client_flush_async (TcpcClient          *self,
 {
   TcpcClientPrivate *priv;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
   guint64 *target;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));

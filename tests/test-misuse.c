@@ -215,7 +215,6 @@ test_filter_settings (void)
 {
   g_autoptr(TcpcLineFilter) line = tcpc_line_filter_new ();
   g_autoptr(TcpcBlockFilter) block = tcpc_block_filter_new ();
-  g_autoptr(TcpcNetstringFilter) netstring = tcpc_netstring_filter_new ();
   g_autoptr(TcpcStackableFilter) stack = tcpc_stackable_filter_new (NULL);
   TcpcBlockFilter *bad_codec;
 

@@ -56,7 +56,7 @@ static size_t        blast_lines;
 #define BLAST_BYTES  (256 * 1024)
 #define IO_BUFFER    (64 * 1024)
 
-static void
+G_GNUC_NORETURN static void
 die (const char *what)
 {
   fprintf (stderr, "tcpc-bench-server: %s: %s\n", what, strerror (errno));
@@ -201,7 +201,7 @@ raise_fd_limit (void)
     }
 }
 
-static void
+G_GNUC_NORETURN static void
 usage (void)
 {
   fprintf (stderr,

@@ -86,7 +86,7 @@ on_other (TcpcClient *client, Run *run)
     run->after_end++;
 }
 
-static void
+G_GNUC_NORETURN static void
 on_connect_error (TcpcClient *client, const char *operation, const GError *error, Run *run)
 {
   fuzz_fail (__FILE__, __LINE__, "connect-error %s on a socketpair: %s", operation,

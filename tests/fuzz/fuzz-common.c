@@ -427,7 +427,7 @@ fuzz_check_round_trip (TcpcFilter        *prototype,
   fuzz_assert_same (&expected, &whole, "round trip");
 
   filter = tcpc_filter_clone (prototype);
-  fuzz_parse (filter, wire->data, wire->len, (gsize *) wire_cuts->data,
+  fuzz_parse (filter, wire->data, wire->len, (gsize *) (gpointer) wire_cuts->data,
               wire_cuts->len, FALSE, 0, &cut);
   g_object_unref (filter);
   fuzz_assert_same (&expected, &cut, "round trip, cut");
