@@ -56,7 +56,7 @@ static size_t        blast_lines;
 #define BLAST_BYTES  (256 * 1024)
 #define IO_BUFFER    (64 * 1024)
 
-G_GNUC_NORETURN static void
+static void __attribute__ ((noreturn))
 die (const char *what)
 {
   fprintf (stderr, "tcpc-bench-server: %s: %s\n", what, strerror (errno));
@@ -201,7 +201,7 @@ raise_fd_limit (void)
     }
 }
 
-G_GNUC_NORETURN static void
+static void __attribute__ ((noreturn))
 usage (void)
 {
   fprintf (stderr,
