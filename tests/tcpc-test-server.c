@@ -1265,3 +1265,17 @@ tcpc_test_put_bulk (TcpcClient *client,
       g_assert_true (ok);
     }
 }
+
+TcpcClient *
+tcpc_test_client_for (TcpcTestServer *server)
+{
+  return tcpc_client_new ("127.0.0.1", server->port);
+}
+
+void
+tcpc_test_finish_client (TcpcClient       *client,
+                         TcpcTestRecorder *rec)
+{
+  tcpc_test_recorder_free (rec);
+  g_assert_finalize_object (client);
+}

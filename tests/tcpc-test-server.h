@@ -277,4 +277,29 @@ void      tcpc_test_put_bulk           (TcpcClient       *client,
                                         guint             n_records,
                                         gsize             record_len);
 
+
+/* Waits of the client test programs, bounded by the WAIT_MS and
+ * WAIT_LONG_MS that each program defines. */
+#define WAIT_EVENT(rec, ev) \
+  TCPC_TEST_WAIT (tcpc_test_recorder_has ((rec), (ev)), WAIT_MS)
+#define WAIT_COUNT(rec, ev, n) \
+  TCPC_TEST_WAIT (tcpc_test_recorder_count ((rec), (ev)) >= (guint) (n), WAIT_MS)
+#define WAIT_STATE(client, st) \
+  TCPC_TEST_WAIT (tcpc_client_get_state (client) == (st), WAIT_MS)
+#define WAIT_CONNS(server, n) \
+  TCPC_TEST_WAIT (tcpc_test_server_n_conns (server) >= (guint) (n), WAIT_MS)
+#define WAIT_CONN_FINISHED(server, i)                                        \
+  G_STMT_START {                                                             \
+    WAIT_CONNS ((server), (i) + 1);                                          \
+    TCPC_TEST_WAIT (tcpc_test_conn_finished (                                \
+                      tcpc_test_server_get_conn ((server), (i))), WAIT_LONG_MS); \
+  } G_STMT_END
+
+/* A client for a loopback test server. */
+TcpcClient *tcpc_test_client_for    (TcpcTestServer   *server);
+/* Frees the recorder (asserting its in-handler checks) and drops the last
+ * reference, asserting that the client really goes away. */
+void        tcpc_test_finish_client (TcpcClient       *client,
+                                     TcpcTestRecorder *rec);
+
 G_END_DECLS

@@ -24,20 +24,6 @@
 #define BULK_RECORD_LEN 999998
 #define BULK_BYTES      ((guint64) BULK_RECORDS * (BULK_RECORD_LEN + 2))
 
-#define WAIT_EVENT(rec, ev) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_has ((rec), (ev)), WAIT_MS)
-#define WAIT_COUNT(rec, ev, n) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_count ((rec), (ev)) >= (guint) (n), WAIT_MS)
-#define WAIT_STATE(client, st) \
-  TCPC_TEST_WAIT (tcpc_client_get_state (client) == (st), WAIT_MS)
-#define WAIT_CONNS(server, n) \
-  TCPC_TEST_WAIT (tcpc_test_server_n_conns (server) >= (guint) (n), WAIT_MS)
-#define WAIT_CONN_FINISHED(server, i)                                        \
-  G_STMT_START {                                                             \
-    WAIT_CONNS ((server), (i) + 1);                                          \
-    TCPC_TEST_WAIT (tcpc_test_conn_finished (                                \
-                      tcpc_test_server_get_conn ((server), (i))), WAIT_LONG_MS); \
-  } G_STMT_END
 
 static const char *refused_event = "connect-error:connect:io:connection-refused";
 static const char *timed_out_event = "connect-error:connect:io:timed-out";
@@ -48,22 +34,8 @@ static const char *too_long_event = "server-error:read:filter:record-too-long";
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static TcpcClient *
-client_for (TcpcTestServer *server)
-{
-  return tcpc_client_new ("127.0.0.1", server->port);
-}
-
 /* Frees the recorder (asserting the in-handler checks) and drops the last
  * reference, asserting that the client really goes away. */
-static void
-finish_client (TcpcClient       *client,
-               TcpcTestRecorder *rec)
-{
-  tcpc_test_recorder_free (rec);
-  g_assert_finalize_object (client);
-}
-
 static void
 assert_not_connected_error (GError *error)
 {
@@ -224,7 +196,7 @@ static void
 test_started (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -235,7 +207,7 @@ test_started (void)
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "started"), <,
                    tcpc_test_recorder_index_of (rec, "state:CONNECTING"));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -244,7 +216,7 @@ static void
 test_connected (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autofree char *host = NULL;
 
@@ -262,7 +234,7 @@ test_connected (void)
   g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -301,7 +273,7 @@ static void
 test_connected_state (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   StateProbe probe = { 0 };
   GIOStream *stream = NULL;
@@ -335,7 +307,7 @@ test_connected_state (void)
   g_object_get (client, "stream", &stream, NULL);
   g_assert_null (stream);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -358,7 +330,7 @@ test_host_name (void)
   g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
   g_assert_cmpstr (tcpc_client_get_remote_address (client), ==, "localhost");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -391,7 +363,7 @@ test_ipv6 (void)
   g_assert_cmpstr (host, ==, "::1");
   g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -400,7 +372,7 @@ static void
 test_bind_address (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   guint16 bind_port = tcpc_test_get_free_port ();
   TcpcTestConn *conn;
@@ -421,7 +393,7 @@ test_bind_address (void)
   host = address_host (conn->peer);
   g_assert_cmpstr (host, ==, "127.0.0.1");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -431,7 +403,7 @@ test_bind_port_in_use (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestServer *other = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_set_bind_address (client, "127.0.0.1");
@@ -446,7 +418,7 @@ test_bind_port_in_use (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (other);
   tcpc_test_server_free (server);
 }
@@ -469,7 +441,7 @@ test_connect_refused (void)
                         "state:CLOSED");
   assert_ends_closed (rec, client, refused_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -495,7 +467,7 @@ test_unresolvable_host (void)
                  rec->last_error->domain == G_IO_ERROR);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 }
 
 /* 10. unknown service name: "resolve", no connection attempt */
@@ -503,7 +475,7 @@ static void
 test_unknown_service (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_set_remote_service (client, "no-such-service");
@@ -521,7 +493,7 @@ test_unknown_service (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -540,7 +512,7 @@ test_known_service (void)
 
   tcpc_test_assert_events (rec, "started", refused_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 }
 
 /* 11. connect-error handler: reconnect twice, then connect_to a good port */
@@ -586,7 +558,7 @@ test_connect_error_reconnect (void)
   g_assert_cmpuint (tcpc_client_get_remote_port (client), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   g_object_unref (reserved);
 }
@@ -613,7 +585,7 @@ test_connect_error_sync_reconnect (void)
   tcpc_test_assert_events (rec, "started", refused_event, refused_event);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -636,7 +608,7 @@ test_connect_error_closed (void)
   g_assert_null (tcpc_client_get_stream (client));
   assert_put_refused (client);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -666,7 +638,7 @@ test_connect_timeout (void)
   tcpc_test_assert_events (rec, "started", timed_out_event);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
 }
 
@@ -691,7 +663,7 @@ test_connect_timeout_fraction (void)
   g_assert_cmpfloat (elapsed, >=, 0.299);
   g_assert_cmpfloat (elapsed, <, 0.95);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
 }
 
@@ -700,7 +672,7 @@ static void
 test_connect_timeout_success (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_set_connect_timeout (client, 0.3);
@@ -711,7 +683,7 @@ test_connect_timeout_success (void)
   tcpc_test_assert_events (rec, "started", "connected");
   g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -732,7 +704,7 @@ test_connect_timeout_failure (void)
   tcpc_test_assert_events (rec, "started", refused_event);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -762,7 +734,7 @@ test_connect_timeout_rearmed (void)
   tcpc_test_assert_events (rec, "started", timed_out_event, timed_out_event);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
 }
 
@@ -788,7 +760,7 @@ test_connect_timeout_zero (void)
   tcpc_test_assert_events (rec, "started");
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
 }
 
@@ -813,7 +785,7 @@ test_shutdown_while_connecting (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
   g_assert_null (tcpc_client_get_stream (client));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
 }
 
@@ -827,7 +799,7 @@ test_input_default_filter (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "one\r\ntwo\r\n");
@@ -846,7 +818,7 @@ test_input_default_filter (void)
                            "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -856,7 +828,7 @@ test_input_order (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   GString *lines = g_string_new (NULL);
   guint i;
@@ -879,7 +851,7 @@ test_input_order (void)
       g_assert_cmpstr (g_ptr_array_index (rec->events, i + 2), ==, expected);
     }
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -889,7 +861,7 @@ test_input_split (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "hel");
@@ -903,7 +875,7 @@ test_input_split (void)
 
   tcpc_test_assert_events (rec, "started", "connected", "input:hello");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -928,7 +900,7 @@ test_filter_switch (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec;
   TcpcTestConn *conn;
 
@@ -955,7 +927,7 @@ test_filter_switch (void)
   conn = tcpc_test_server_get_conn (server, 0);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "out|");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -966,7 +938,7 @@ test_filter_switch_idle (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(TcpcLineFilter) pipe = tcpc_line_filter_new_literal ("|");
 
@@ -984,7 +956,7 @@ test_filter_switch_idle (void)
   tcpc_test_spin (50);
   tcpc_test_assert_events (rec, "started", "connected", "input:one", "input:x", "input:y");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -994,7 +966,7 @@ test_input_crlf_split (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "first\r");
@@ -1009,7 +981,7 @@ test_input_crlf_split (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:first",
                            "input:second", "input:third");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1020,7 +992,7 @@ test_eof_mid_record (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "one\npartial");
@@ -1036,7 +1008,7 @@ test_eof_mid_record (void)
                            "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1049,7 +1021,7 @@ static void
 test_put_default_filter (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -1065,7 +1037,7 @@ test_put_default_filter (void)
   g_assert_true (tcpc_test_server_get_conn (server, 0)->eof);
   tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1094,7 +1066,7 @@ test_flush_async (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   FlushResult idle = { 0 }, busy = { 0 }, dropped = { 0 }, closed = { 0 };
 
@@ -1134,7 +1106,7 @@ test_flush_async (void)
   g_assert_error (closed.error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED);
   g_clear_error (&closed.error);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1144,7 +1116,7 @@ test_put_variants (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(GBytes) bytes = g_bytes_new_static ("a", 1);
   g_autoptr(GError) error = NULL;
@@ -1170,7 +1142,7 @@ test_put_variants (void)
   g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
                    ==, "a\r\nb\r\nc\r\n");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1198,7 +1170,7 @@ static void
 test_flushed_per_drain (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   FlushChain chain = { 0 };
 
@@ -1218,7 +1190,7 @@ test_flushed_per_drain (void)
   g_assert_true (tcpc_test_server_get_conn (server, 0)->eof);
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1227,7 +1199,7 @@ static void
 test_put_not_connected (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestStalled *stalled = tcpc_test_stalled_new ();
   TcpcClient *stalled_client = tcpc_client_new ("127.0.0.1", stalled->port);
@@ -1257,7 +1229,7 @@ test_put_not_connected (void)
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, 0);
   tcpc_test_assert_events (rec, "started", "connected", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1285,7 +1257,7 @@ test_shutdown_flushes (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   FlushProbe probe = { 0 };
   TcpcTestConn *conn;
@@ -1319,7 +1291,7 @@ test_shutdown_flushes (void)
                            "state:SHUTTING_DOWN", "state:CLOSED");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1328,7 +1300,7 @@ static void
 test_shutdown_idle (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -1342,7 +1314,7 @@ test_shutdown_idle (void)
   tcpc_test_assert_events (rec, "started", "connected", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1362,7 +1334,7 @@ test_no_input_after_shutdown (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "a\nb\nc\n");
@@ -1377,7 +1349,7 @@ test_no_input_after_shutdown (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:a", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1387,7 +1359,7 @@ test_input_during_flush_dropped (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
 
@@ -1411,7 +1383,7 @@ test_input_during_flush_dropped (void)
   g_assert_true (conn->eof);
   tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1421,7 +1393,7 @@ test_put_while_shutting_down (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
 
@@ -1444,7 +1416,7 @@ test_put_while_shutting_down (void)
   g_assert_cmpuint (conn->n_received, ==, BULK_BYTES);
   tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1454,7 +1426,7 @@ test_shutdown_twice (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
 
@@ -1484,7 +1456,7 @@ test_shutdown_twice (void)
   tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1513,7 +1485,7 @@ test_shutdown_after_error (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   Reconnector r = { 0, 1, 0, 0 };
   BulkOnSecond b = { 0 };
@@ -1537,7 +1509,7 @@ test_shutdown_after_error (void)
                            "disconnected", "connected", "flushed", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1547,7 +1519,7 @@ test_peer_reset_during_flush (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   guint i;
 
@@ -1578,7 +1550,7 @@ test_peer_reset_during_flush (void)
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 1);
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1587,7 +1559,7 @@ static void
 test_restart_after_closed (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -1614,7 +1586,7 @@ test_restart_after_closed (void)
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 2);
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1631,7 +1603,7 @@ test_reconnect_discards_output (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
 
@@ -1660,7 +1632,7 @@ test_reconnect_discards_output (void)
   WAIT_EVENT (rec, "disconnected");
   tcpc_test_assert_events (rec, "started", "connected", "connected", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1693,7 +1665,7 @@ test_connect_to_while_connected (void)
 {
   TcpcTestServer *a = tcpc_test_server_new ();
   TcpcTestServer *b = tcpc_test_server_new ();
-  TcpcClient *client = client_for (a);
+  TcpcClient *client = tcpc_test_client_for (a);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   NotifyCount count = { 0 };
 
@@ -1717,7 +1689,7 @@ test_connect_to_while_connected (void)
   g_assert_cmpuint (count.n_port, ==, 1);
   g_assert_cmpuint (count.n_address, <=, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (b);
   tcpc_test_server_free (a);
 }
@@ -1731,7 +1703,7 @@ test_connect_to_persists (void)
   TcpcTestServer *b = tcpc_test_server_new ();
   TcpcTestScript *b_first = tcpc_test_server_add_script (b);
   TcpcTestScript *b_later = tcpc_test_server_add_script (b);
-  TcpcClient *client = client_for (a);
+  TcpcClient *client = tcpc_test_client_for (a);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   Reconnector r = { 0, 1, 0, 0 };
 
@@ -1762,7 +1734,7 @@ test_connect_to_persists (void)
   tcpc_test_assert_events (rec, "started", "connected", "connected",
                            "disconnected", "connected", "connected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (b);
   tcpc_test_server_free (a);
 }
@@ -1774,7 +1746,7 @@ test_reconnect_after (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   Reconnector r = { 0, 1, 0.2, 0 };
   double gap;
@@ -1799,7 +1771,7 @@ test_reconnect_after (void)
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "state:CLOSED"), ==, 0);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 2);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1809,7 +1781,7 @@ test_reconnect_after_cancelled (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   Reconnector r = { 0, 1, 0.3, 0 };
 
@@ -1829,7 +1801,7 @@ test_reconnect_after_cancelled (void)
   g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CLOSED);
   g_assert_cmpstr (g_ptr_array_index (rec->all, rec->all->len - 1), ==, "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1838,7 +1810,7 @@ static void
 test_reconnect_after_replaced (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -1851,7 +1823,7 @@ test_reconnect_after_replaced (void)
   tcpc_test_assert_events (rec, "started", "connected", "connected");
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 2);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1861,7 +1833,7 @@ test_reconnect_after_connect_to (void)
 {
   TcpcTestServer *a = tcpc_test_server_new ();
   TcpcTestServer *b = tcpc_test_server_new ();
-  TcpcClient *client = client_for (a);
+  TcpcClient *client = tcpc_test_client_for (a);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -1876,7 +1848,7 @@ test_reconnect_after_connect_to (void)
   g_assert_cmpuint (tcpc_test_server_n_conns (b), ==, 1);
   g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (b);
   tcpc_test_server_free (a);
 }
@@ -1890,7 +1862,7 @@ test_disconnected_sync_reconnect (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, TCPC_TEST_RECORD_NO_SERVER_ERROR);
   Reconnector r = { 0, 1, 0, 0 };
 
@@ -1909,7 +1881,7 @@ test_disconnected_sync_reconnect (void)
   g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "state:CLOSED"), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1923,7 +1895,7 @@ test_eof_no_reconnect (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_wait (script, 100);
@@ -1938,7 +1910,7 @@ test_eof_no_reconnect (void)
   assert_ends_closed (rec, client, "disconnected");
   assert_put_refused (client);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1949,7 +1921,7 @@ test_eof_not_server_error (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "bye\n");
@@ -1966,7 +1938,7 @@ test_eof_not_server_error (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:bye", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1976,7 +1948,7 @@ test_eof_default_handler (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, TCPC_TEST_RECORD_NO_SERVER_ERROR);
   LogCounter counter;
 
@@ -1994,7 +1966,7 @@ test_eof_default_handler (void)
   tcpc_test_assert_events (rec, "started", "connected", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2004,7 +1976,7 @@ test_server_error_default_handler (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, TCPC_TEST_RECORD_NO_SERVER_ERROR);
 
   tcpc_test_script_wait (script, 100);
@@ -2020,7 +1992,7 @@ test_server_error_default_handler (void)
   tcpc_test_assert_events (rec, "started", "connected", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2030,7 +2002,7 @@ test_server_error_handler_silences_log (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   LogCounter counter;
 
@@ -2047,7 +2019,7 @@ test_server_error_handler_silences_log (void)
   g_assert_cmpuint (counter.n_messages, ==, 0);
   tcpc_test_assert_events (rec, "started", "connected", reset_event, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2057,7 +2029,7 @@ test_peer_reset (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_wait (script, 100);
@@ -2071,7 +2043,7 @@ test_peer_reset (void)
   tcpc_test_assert_events (rec, "started", "connected", reset_event, "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2082,7 +2054,7 @@ test_no_shutdown_on_error (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new ();
 
@@ -2118,7 +2090,7 @@ test_no_shutdown_on_error (void)
                    ==, "ok\r\n");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2128,7 +2100,7 @@ test_no_shutdown_on_error_eof (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_set_shutdown_on_error (client, FALSE);
@@ -2144,7 +2116,7 @@ test_no_shutdown_on_error_eof (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:one", "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2155,7 +2127,7 @@ test_no_shutdown_on_error_reset (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_set_shutdown_on_error (client, FALSE);
@@ -2177,7 +2149,7 @@ test_no_shutdown_on_error_reset (void)
                    "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2199,7 +2171,7 @@ test_connect_error_default_handler (void)
   tcpc_test_assert_events (rec, "started");
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -2242,7 +2214,7 @@ test_connect_error_handler_silences_log (void)
   g_assert_cmpuint (counter.n_messages, ==, 0);
   tcpc_test_assert_events (rec, "started", refused_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (reserved);
 }
 
@@ -2389,7 +2361,7 @@ static void
 test_pre_connect (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   PreConnect pc = { rec, "a", 0, NULL, NULL, 0 };
 
@@ -2404,7 +2376,7 @@ test_pre_connect (void)
   g_assert_true (rec->last_stream == pc.given);
   g_assert_true (tcpc_client_get_stream (client) == pc.given);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2414,7 +2386,7 @@ test_pre_connect_wrap (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   PreConnect pc = { rec, "wrap", 2, NULL, NULL, 0 };
 
@@ -2438,7 +2410,7 @@ test_pre_connect_wrap (void)
                    ==, "x\r\n");
   g_assert_true (tcpc_test_server_get_conn (server, 0)->eof);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2447,7 +2419,7 @@ static void
 test_pre_connect_order (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   PreConnect first = { rec, "first", 0, NULL, NULL, 0 };
   PreConnect second = { rec, "second", 1, NULL, NULL, 0 };
@@ -2462,7 +2434,7 @@ test_pre_connect_order (void)
   tcpc_test_assert_events (rec, "started", "pre-connect:first", "connected");
   g_assert_cmpuint (second.n_calls, ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2471,7 +2443,7 @@ static void
 test_pre_connect_refuse (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   PreConnect pc = { rec, "no", 1, NULL, NULL, 0 };
 
@@ -2488,7 +2460,7 @@ test_pre_connect_refuse (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
   assert_ends_closed (rec, client, "connect-error:pre-connect:client:refused");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2638,7 +2610,7 @@ test_filter_cloned (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(GArray) fed_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GArray) input_ids = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -2675,7 +2647,7 @@ test_filter_cloned (void)
     g_assert_cmpuint (g_array_index (fed_ids, guint, i), !=, proto_id);
   g_assert_true (tcpc_client_get_filter (client) == TCPC_FILTER (proto));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (proto);
   tcpc_test_server_free (server);
 }
@@ -2687,7 +2659,7 @@ static void
 test_put_filter_error (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(GArray) fed_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   TestFilter *proto = test_filter_new (TCPC_FILTER (tcpc_line_filter_new ()), fed_ids);
@@ -2723,7 +2695,7 @@ test_put_filter_error (void)
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, 0);
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 1)->n_received, ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (proto);
   tcpc_test_server_free (server);
 }
@@ -2735,7 +2707,7 @@ test_filter_fresh_state (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new ();
   g_autoptr(GBytes) warmup = g_bytes_new_static ("warmup\r\n", 8);
@@ -2761,7 +2733,7 @@ test_filter_fresh_state (void)
 
   tcpc_test_assert_events (rec, "started", "connected", "input:three", "input:four");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2772,7 +2744,7 @@ test_filter_no_carry_over (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   Reconnector r = { 0, 1, 0, 0 };
 
@@ -2790,7 +2762,7 @@ test_filter_no_carry_over (void)
   tcpc_test_assert_events (rec, "started", "connected", "disconnected",
                            "connected", "input:x");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2801,7 +2773,7 @@ test_oversized_record (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new ();
 
@@ -2820,7 +2792,7 @@ test_oversized_record (void)
                            too_long_event, "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2830,7 +2802,7 @@ test_oversized_unterminated (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new ();
 
@@ -2848,7 +2820,7 @@ test_oversized_unterminated (void)
                            "disconnected");
   assert_ends_closed (rec, client, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2894,7 +2866,7 @@ test_invalid_filter (void)
   for (variant = 0; variant < 5; variant++)
     {
       g_autoptr(TcpcLineFilter) filter = invalid_filter (variant);
-      TcpcClient *client = client_for (server);
+      TcpcClient *client = tcpc_test_client_for (server);
       TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
       g_test_message ("invalid filter variant %u", variant);
@@ -2907,7 +2879,7 @@ test_invalid_filter (void)
                                "connect-error:filter:filter:invalid-settings");
       g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
 
-      finish_client (client, rec);
+      tcpc_test_finish_client (client, rec);
     }
 
   tcpc_test_server_free (server);
@@ -2922,7 +2894,7 @@ static void
 test_start_twice (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -2935,7 +2907,7 @@ test_start_twice (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CONNECTED");
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2964,7 +2936,7 @@ test_connect_to_idle (void)
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "started"), <,
                    tcpc_test_recorder_index_of (rec, "state:CONNECTING"));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2973,7 +2945,7 @@ static void
 test_reconnect_closed (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_client_start (client);
@@ -2988,7 +2960,7 @@ test_reconnect_closed (void)
   tcpc_test_assert_events (rec, "started", "connected", "disconnected",
                            "started", "connected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3036,7 +3008,7 @@ test_connect_to_properties (void)
   g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
   tcpc_test_assert_events (rec, "started", "connected", "connected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (b);
   tcpc_test_server_free (a);
 }
@@ -3075,7 +3047,7 @@ test_no_address (void)
                                "connect-error:connect:io:invalid-argument");
       tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-      finish_client (client, rec);
+      tcpc_test_finish_client (client, rec);
     }
 }
 
@@ -3101,7 +3073,7 @@ test_connectable_inet (void)
   g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3142,7 +3114,7 @@ test_connectable_unix (void)
   g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
                    ==, "x\r\n");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   g_unlink (path);
   g_rmdir (dir);
@@ -3153,7 +3125,7 @@ static void
 test_unref_while_connecting (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gpointer weak = client;
   guint n_events, i;
@@ -3204,7 +3176,7 @@ static void
 test_unref_while_connected (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gpointer weak = client;
   guint n_events;
@@ -3245,7 +3217,7 @@ test_unref_in_server_input (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gboolean done = FALSE;
   gpointer weak = client;
@@ -3330,7 +3302,7 @@ test_other_context (void)
   tcpc_test_script_close (first);
   tcpc_test_script_read_to_eof (second);
 
-  client = client_for (server);
+  client = tcpc_test_client_for (server);
   rec = tcpc_test_recorder_new (client, 0);
   g_signal_connect (client, "started", G_CALLBACK (context_check_cb), &check);
   g_signal_connect (client, "connected", G_CALLBACK (context_connected_cb), &check);
@@ -3360,8 +3332,8 @@ test_other_context (void)
   g_assert_cmpuint (check.n_calls, ==, 7);
   g_assert_cmpuint (check.n_wrong, ==, 0);
 
-  finish_client (timeout_client, timeout_rec);
-  finish_client (client, rec);
+  tcpc_test_finish_client (timeout_client, timeout_rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_stalled_free (stalled);
   tcpc_test_server_free (server);
 
@@ -3458,7 +3430,7 @@ test_subclass (void)
   g_assert_cmpstr (g_ptr_array_index (sub->records, 1), ==, "two");
   g_assert_cmpuint (sub->n_disconnected, ==, 1);
 
-  finish_client (TCPC_CLIENT (sub), rec);
+  tcpc_test_finish_client (TCPC_CLIENT (sub), rec);
   tcpc_test_server_free (server);
 }
 

@@ -34,10 +34,6 @@
 #define WAIT_LONG_MS  120000
 #define MIB (1024 * 1024)
 
-#define WAIT_EVENT(rec, ev) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_has ((rec), (ev)), WAIT_MS)
-#define WAIT_STATE(client, st) \
-  TCPC_TEST_WAIT (tcpc_client_get_state (client) == (st), WAIT_MS)
 
 static const char *reset_event = "server-error:read:io:connection-closed";
 
@@ -56,14 +52,6 @@ static TcpcClient *
 client_on (guint16 port)
 {
   return tcpc_client_new ("127.0.0.1", port);
-}
-
-static void
-finish_client (TcpcClient       *client,
-               TcpcTestRecorder *rec)
-{
-  tcpc_test_recorder_free (rec);
-  g_assert_finalize_object (client);
 }
 
 static void
@@ -174,7 +162,7 @@ test_flush_slow_reader (void)
           total, conn->n_received, total - conn->n_received,
           tcpc_fault_proxy_up_sum (proxy), seconds, total / (double) MIB / seconds);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_fault_proxy_free (proxy);
   tcpc_test_server_free (server);
 }
@@ -229,7 +217,7 @@ run_cut_mid_record (TcpcFaultMode  mode,
           "record not delivered", mode == TCPC_FAULT_RESET_AFTER ? "reset" : "close",
           proxy->limit);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_fault_proxy_free (proxy);
   tcpc_test_server_free (server);
 }
@@ -280,7 +268,7 @@ test_blackhole_shutdown_timeout (void)
           tcpc_client_get_bytes_sent (client), 64 * (256 * 1024 + 2), seconds,
           rec->last_error->message);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_fault_proxy_free (proxy);
 }
 
@@ -320,7 +308,7 @@ test_delay (void)
   FIGURE ("delay: 3 records echoed through a 100 ms each-way delay in %.3f s, in order",
           seconds);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_fault_proxy_free (proxy);
   tcpc_fault_echo_free (echo);
 }
@@ -534,7 +522,7 @@ test_split (gconstpointer data)
 
   g_ptr_array_unref (received.records);
   g_byte_array_unref (received.bytes);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_fault_proxy_free (proxy);
   tcpc_fault_echo_free (echo);
 }

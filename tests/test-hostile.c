@@ -32,10 +32,6 @@
 #define WAIT_LONG_MS 180000
 #define MIB (1024 * 1024)
 
-#define WAIT_EVENT(rec, ev) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_has ((rec), (ev)), WAIT_MS)
-#define WAIT_STATE(client, st) \
-  TCPC_TEST_WAIT (tcpc_client_get_state (client) == (st), WAIT_MS)
 
 #define FIGURE(...)                                                          \
   G_STMT_START {                                                             \

@@ -39,20 +39,6 @@
 #define WAIT_MS         5000
 #define WAIT_LONG_MS   20000
 
-#define WAIT_EVENT(rec, ev) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_has ((rec), (ev)), WAIT_MS)
-#define WAIT_COUNT(rec, ev, n) \
-  TCPC_TEST_WAIT (tcpc_test_recorder_count ((rec), (ev)) >= (guint) (n), WAIT_MS)
-#define WAIT_STATE(client, st) \
-  TCPC_TEST_WAIT (tcpc_client_get_state (client) == (st), WAIT_MS)
-#define WAIT_CONNS(server, n) \
-  TCPC_TEST_WAIT (tcpc_test_server_n_conns (server) >= (guint) (n), WAIT_MS)
-#define WAIT_CONN_FINISHED(server, i)                                        \
-  G_STMT_START {                                                             \
-    WAIT_CONNS ((server), (i) + 1);                                          \
-    TCPC_TEST_WAIT (tcpc_test_conn_finished (                                \
-                      tcpc_test_server_get_conn ((server), (i))), WAIT_LONG_MS); \
-  } G_STMT_END
 
 static const char *refused_event = "connect-error:connect:io:connection-refused";
 static const char *not_supported_event = "connect-error:connect:io:not-supported";
@@ -62,20 +48,6 @@ static const char *flush_timeout_event = "server-error:write:io:timed-out";
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
-
-static TcpcClient *
-client_for (TcpcTestServer *server)
-{
-  return tcpc_client_new ("127.0.0.1", server->port);
-}
-
-static void
-finish_client (TcpcClient       *client,
-               TcpcTestRecorder *rec)
-{
-  tcpc_test_recorder_free (rec);
-  g_assert_finalize_object (client);
-}
 
 static void
 put_string_ok (TcpcClient *client,
@@ -780,7 +752,7 @@ tls_trusted_session (TlsServer  *server,
   g_assert_null (tcpc_client_get_stream (client));
 
   progress_log_free (progress, client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 }
 
 static void
@@ -828,7 +800,7 @@ test_tls_untrusted (void)
   g_assert_null (tcpc_client_get_stream (client));
   g_assert_null (tcpc_client_get_peer_certificate (client));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tls_server_stop (server);
 }
 
@@ -893,7 +865,7 @@ test_tls_accept_certificate (void)
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tls_server_stop (server);
 }
 
@@ -944,7 +916,7 @@ test_tls_accept_certificate_handlers (void)
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tls_server_stop (server);
 }
 
@@ -975,7 +947,7 @@ test_tls_wrong_hostname (void)
   g_assert_false (tcpc_test_recorder_has (rec, "connected"));
   g_assert_cmpstr (rec->last_operation, ==, "tls");
   g_assert_error (rec->last_error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   /* "localhost" is not example.invalid either */
   client = tcpc_client_new ("localhost", server->port);
@@ -993,7 +965,7 @@ test_tls_wrong_hostname (void)
                  G_TLS_CERTIFICATE_BAD_IDENTITY);
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   tls_server_stop (server);
 }
@@ -1054,7 +1026,7 @@ test_tls_pre_connect_wrap (void)
   g_assert_cmpuint (count_prefix (rec->events, "server-error"), ==, 0);
   g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tls_server_stop (server);
 }
 
@@ -1064,7 +1036,7 @@ test_tls_handshake_timeout (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gint64 start;
   double elapsed;
@@ -1073,7 +1045,7 @@ test_tls_handshake_timeout (void)
 
   if (!tls_files_ensure ())
     {
-      finish_client (client, rec);
+      tcpc_test_finish_client (client, rec);
       tcpc_test_server_free (server);
       return;
     }
@@ -1106,7 +1078,7 @@ test_tls_handshake_timeout (void)
   g_assert_true (tcpc_test_server_get_conn (server, 0)->eof);
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, >, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1115,7 +1087,7 @@ static void
 test_tls_plain_properties (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   GTlsCertificate *cert = NULL;
   GTlsCertificateFlags errors = 1;
@@ -1128,7 +1100,7 @@ test_tls_plain_properties (void)
   g_assert_null (cert);
   g_assert_cmpuint (errors, ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -1573,7 +1545,7 @@ proxy_echo_session (ProxyKind   kind,
   TestProxy *proxy = test_proxy_new (kind);
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   ProgressLog *progress = progress_log_new (client);
   g_autofree char *uri = proxy_uri (scheme, proxy->port);
@@ -1631,7 +1603,7 @@ proxy_echo_session (ProxyKind   kind,
                    ==, "through the proxy\r\nand back\r\n");
 
   progress_log_free (progress, client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   test_proxy_free (proxy);
 }
@@ -1660,7 +1632,7 @@ test_proxy_disabled (void)
 {
   TestProxy *proxy = test_proxy_new (PROXY_SOCKS5);
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autofree char *uri = proxy_uri ("socks5", proxy->port);
   gboolean enabled = FALSE;
@@ -1676,7 +1648,7 @@ test_proxy_disabled (void)
   g_assert_cmpuint (proxy->sessions->len, ==, 0);
   g_assert_cmpuint (proxy->targets->len, ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   test_proxy_free (proxy);
 }
@@ -1702,7 +1674,7 @@ test_proxy_refused (void)
   guint16 proxy_port;
   GSocket *reserved = tcpc_test_reserve_refused_port (&proxy_port);
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autofree char *uri = proxy_uri ("socks5", proxy_port);
 
@@ -1715,7 +1687,7 @@ test_proxy_refused (void)
   assert_proxy_connect_error (rec);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   close_socket (reserved);
 }
@@ -1742,7 +1714,7 @@ test_proxy_target_refused (void)
   g_assert_cmpstr (g_ptr_array_index (proxy->targets, 0), ==, target);
   g_assert_cmpuint (proxy->n_failed, ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   test_proxy_free (proxy);
   close_socket (reserved);
 }
@@ -1754,7 +1726,7 @@ test_proxy_timeout (void)
   TcpcTestServer *silent = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (silent);
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   g_autofree char *uri = proxy_uri ("socks5", silent->port);
   gint64 start;
@@ -1780,7 +1752,7 @@ test_proxy_timeout (void)
   g_assert_cmpuint (tcpc_test_server_get_conn (silent, 0)->n_received, >, 0);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   tcpc_test_server_free (silent);
 }
@@ -1821,7 +1793,7 @@ test_proxy_tls (void)
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   test_proxy_free (proxy);
   tls_server_stop (server);
 }
@@ -1888,7 +1860,7 @@ test_reconnect_backoff (void)
   tcpc_test_spin (100);
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -1917,7 +1889,7 @@ test_reconnect_max_attempts (void)
   g_assert_cmpuint (tcpc_client_get_reconnect_attempt (client), ==, 3);
   g_assert_cmpuint (tcpc_client_get_next_retry (client), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -1966,7 +1938,7 @@ test_reconnect_next_retry (void)
   g_assert_cmpuint (tcpc_client_get_next_retry (client), ==, 0);
   g_assert_true (tcpc_test_recorder_has (rec, "next-retry:0"));
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -2012,7 +1984,7 @@ test_reconnect_retry_now (void)
   tcpc_test_spin (100);
   tcpc_test_assert_events (rec, "started", refused_event, refused_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -2038,7 +2010,7 @@ test_reconnect_shutdown_cancels (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CLOSED");
   g_assert_cmpuint (tcpc_client_get_next_retry (client), ==, 0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -2070,7 +2042,7 @@ test_reconnect_server_appears (void)
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CONNECTED");
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2081,7 +2053,7 @@ test_reconnect_after_disconnected (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (first, "first\r\n");
@@ -2113,7 +2085,7 @@ test_reconnect_after_disconnected (void)
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "connected"), ==, 2);
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "started"), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2159,7 +2131,7 @@ test_reconnect_stable_reset (void)
   g_assert_cmpfloat (gap, <, 0.35);    /* not reset: 0.4 */
 
   tcpc_client_shutdown (client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2170,7 +2142,7 @@ test_reconnect_unstable_backoff (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   double first, last;
 
@@ -2189,7 +2161,7 @@ test_reconnect_unstable_backoff (void)
   g_assert_cmpuint (tcpc_client_get_reconnect_attempt (client), >, 0);
 
   tcpc_client_shutdown (client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2216,7 +2188,7 @@ test_reconnect_jitter (void)
       g_assert_cmpfloat (gap, >=, 0.099);
       g_assert_cmpfloat (gap, <, 0.6);
     }
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   /* 1 s ± 50 % capped at 0.2 s: always 0.2 s */
   client = tcpc_client_new ("127.0.0.1", port);
@@ -2233,7 +2205,7 @@ test_reconnect_jitter (void)
       g_assert_cmpfloat (gap, >=, 0.195);
       g_assert_cmpfloat (gap, <, 0.6);
     }
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   /* full jitter: never negative, retries keep coming */
   client = tcpc_client_new ("127.0.0.1", port);
@@ -2245,7 +2217,7 @@ test_reconnect_jitter (void)
   for (i = 0; i < 5; i++)
     g_assert_cmpfloat (gap_between (rec, refused_event, i, refused_event, i + 1),
                        <, 0.5);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   close_socket (reserved);
 }
@@ -2281,7 +2253,7 @@ test_reconnect_handler_wins (void)
   g_assert_cmpfloat (gap, >=, 0.395);
   tcpc_test_assert_events (rec, "started", refused_event, refused_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   close_socket (reserved);
 }
 
@@ -2295,7 +2267,7 @@ test_idle_timeout (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   double idle = -1, gap;
 
@@ -2320,7 +2292,7 @@ test_idle_timeout (void)
   g_assert_cmpfloat (gap, >=, 0.29);
   g_assert_cmpfloat (gap, <, 2.0);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2330,7 +2302,7 @@ test_idle_timeout_reset_by_input (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   double gap;
 
@@ -2353,7 +2325,7 @@ test_idle_timeout_reset_by_input (void)
   gap = gap_between (rec, "input:d", 0, idle_event, 0);
   g_assert_cmpfloat (gap, >=, 0.44);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2363,7 +2335,7 @@ test_idle_timeout_no_shutdown (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_read_to_eof (script);
@@ -2382,7 +2354,7 @@ test_idle_timeout_no_shutdown (void)
   g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
                    ==, "still here\r\n");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2434,7 +2406,7 @@ test_shutdown_timeout (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   FlushTimeoutProbe probe = { 0 };
   guint64 total = (guint64) STALL_RECORDS * (STALL_RECORD_LEN + 2);
@@ -2475,7 +2447,7 @@ test_shutdown_timeout (void)
   g_test_message ("pending-output-bytes in the handler: %" G_GUINT64_FORMAT,
                   probe.pending_at_error);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2485,7 +2457,7 @@ test_shutdown_timeout_zero (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   guint64 total = (guint64) 24 * (STALL_RECORD_LEN + 2);
 
@@ -2505,7 +2477,7 @@ test_shutdown_timeout_zero (void)
   tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, total);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2517,7 +2489,7 @@ static void
 test_socket_options_default (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gboolean keepalive = FALSE, no_delay = FALSE;
   guint idle = 0, interval = 0, count = 0;
@@ -2543,7 +2515,7 @@ test_socket_options_default (void)
   g_assert_cmpint (socket_option (socket, IPPROTO_TCP, TCP_KEEPCNT), ==, 6);
 #endif
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2551,7 +2523,7 @@ static void
 test_socket_options_custom (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   GSocket *socket;
 
@@ -2567,10 +2539,10 @@ test_socket_options_custom (void)
   g_assert_cmpint (socket_option (socket, IPPROTO_TCP, TCP_KEEPINTVL), ==, 5);
   g_assert_cmpint (socket_option (socket, IPPROTO_TCP, TCP_KEEPCNT), ==, 3);
 #endif
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   /* keepalive off */
-  client = client_for (server);
+  client = tcpc_test_client_for (server);
   rec = tcpc_test_recorder_new (client, 0);
   g_object_set (client, "keepalive", FALSE, "no-delay", TRUE, NULL);
   tcpc_client_start (client);
@@ -2578,7 +2550,7 @@ test_socket_options_custom (void)
   socket = client_socket (client);
   g_assert_cmpint (socket_option (socket, SOL_SOCKET, SO_KEEPALIVE), ==, 0);
   g_assert_cmpint (socket_option (socket, IPPROTO_TCP, TCP_NODELAY), !=, 0);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   tcpc_test_server_free (server);
 }
@@ -2617,7 +2589,7 @@ test_unix_socket_options (void)
   tcpc_test_assert_events (rec, "started", "connected", "flushed",
                            "input:over unix", "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
   g_unlink (path);
   g_rmdir (dir);
@@ -2665,7 +2637,7 @@ test_ipv6_bind (void)
   g_assert_cmpstr (host, ==, "::1");
   g_assert_cmpuint (address_port (conn->peer), ==, bind_port);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2684,7 +2656,7 @@ test_family_ipv4 (void)
   host = address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "127.0.0.1");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2732,7 +2704,7 @@ test_family_ipv6 (void)
   host = address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "::1");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2796,7 +2768,7 @@ test_flow_water_marks (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   WritableWatch w = { rec, 100000, 10000 };
   guint high = 0, low = 0;
@@ -2846,7 +2818,7 @@ test_flow_water_marks (void)
   WAIT_CONN_FINISHED (server, 0);
   g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, total);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2858,7 +2830,7 @@ test_flow_pending_accounting (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   guint64 total = (guint64) 48 * (STALL_RECORD_LEN + 2);
   guint64 sent, pending;
@@ -2893,7 +2865,7 @@ test_flow_pending_accounting (void)
   g_assert_cmpuint (tcpc_client_get_pending_output_bytes (client), ==, 0);
   g_assert_cmpuint (tcpc_client_get_bytes_sent (client), ==, total);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -2949,7 +2921,7 @@ test_flow_pause_input (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   Counter c = { 0 };
   GString *data = g_string_sized_new ((gsize) PAUSE_RECORDS * PAUSE_RECORD_LEN);
   guint64 total;
@@ -3022,7 +2994,7 @@ test_flow_pause_in_handler (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "a\r\nb\r\nc\r\nd\r\n");
@@ -3039,7 +3011,7 @@ test_flow_pause_in_handler (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:a", "input:b",
                            "input:c", "input:d");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3058,7 +3030,7 @@ test_flow_pause_eof (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
   tcpc_test_script_write_string (script, "last words\r\n");
@@ -3078,7 +3050,7 @@ test_flow_pause_eof (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:last words",
                            "disconnected");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3088,7 +3060,7 @@ test_flow_shutdown_output (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   TcpcTestConn *conn;
 
@@ -3118,7 +3090,7 @@ test_flow_shutdown_output (void)
   g_assert_cmpuint (count_prefix (rec->events, "server-error"), ==, 0);
   g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 2);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3153,7 +3125,7 @@ test_statistics (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *first = tcpc_test_server_add_script (server);
   TcpcTestScript *second = tcpc_test_server_add_script (server);
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   gint64 before, after, since = -1, since2;
 
@@ -3190,7 +3162,7 @@ test_statistics (void)
   g_assert_cmpint (since2, >=, before);
   g_assert_cmpint (since2, >=, since);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3202,7 +3174,7 @@ static void
 test_connect_progress (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcClient *client = client_for (server);
+  TcpcClient *client = tcpc_test_client_for (server);
   TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   ProgressLog *progress = progress_log_new (client);
   g_autofree char *got = NULL;
@@ -3217,7 +3189,7 @@ test_connect_progress (void)
   g_assert_true (progress->complete_before_connected);
 
   progress_log_free (progress, client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
@@ -3239,7 +3211,7 @@ test_connect_error_message (void)
   g_assert_nonnull (strstr (rec->last_error->message, port_str));
   g_assert_cmpint (progress_index (progress, "connecting"), >=, 0);
   progress_log_free (progress, client);
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   /* via a host name with a single address: still named */
   client = tcpc_client_new ("localhost", port);
@@ -3250,7 +3222,7 @@ test_connect_error_message (void)
   g_test_message ("refused: %s", rec->last_error->message);
   g_assert_nonnull (strstr (rec->last_error->message, port_str));
   g_assert_cmpstr (rec->last_error->message, !=, "");
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
 
   close_socket (reserved);
 }
@@ -3309,7 +3281,7 @@ test_stream_loopback (void)
   g_assert_true (tcpc_test_server_get_conn (server, 0)->eof);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (stream);
   tcpc_test_server_free (server);
 }
@@ -3358,7 +3330,7 @@ test_stream_socketpair (void)
   TCPC_TEST_WAIT (tcpc_test_conn_finished (conn), WAIT_MS);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "z\n");
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   g_object_unref (stream);
   tcpc_test_server_free (server);
 }
@@ -3398,7 +3370,7 @@ test_stream_reconnect_not_supported (void)
   g_assert_cmpuint (tcpc_test_server_n_conns (other), ==, 0);
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "connected"), ==, 1);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (other);
   tcpc_test_server_free (server);
 }
@@ -3432,7 +3404,7 @@ test_stream_restart_not_supported (void)
   tcpc_test_assert_events (rec, "started", "connected", "input:bye", "disconnected",
                            "started", not_supported_event);
 
-  finish_client (client, rec);
+  tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
 }
 
