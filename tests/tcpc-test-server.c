@@ -1279,3 +1279,30 @@ tcpc_test_finish_client (TcpcClient       *client,
   tcpc_test_recorder_free (rec);
   g_assert_finalize_object (client);
 }
+
+guint
+tcpc_test_count_prefix (GPtrArray  *array,
+                        const char *prefix)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < array->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (array, i), prefix))
+      n++;
+  return n;
+}
+
+guint16
+tcpc_test_address_port (GSocketAddress *address)
+{
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+}
+
+char *
+tcpc_test_address_host (GSocketAddress *address)
+{
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}

@@ -302,4 +302,11 @@ TcpcClient *tcpc_test_client_for    (TcpcTestServer   *server);
 void        tcpc_test_finish_client (TcpcClient       *client,
                                      TcpcTestRecorder *rec);
 
+/* How many strings of @array start with @prefix. */
+guint       tcpc_test_count_prefix  (GPtrArray        *array,
+                                     const char       *prefix);
+/* The port and host of an inet socket address (asserted to be one). */
+guint16     tcpc_test_address_port  (GSocketAddress   *address);
+char       *tcpc_test_address_host  (GSocketAddress   *address);
+
 G_END_DECLS

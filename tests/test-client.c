@@ -90,33 +90,6 @@ assert_ends_closed (TcpcTestRecorder *rec,
   g_assert_null (tcpc_client_get_stream (client));
 }
 
-static guint
-count_prefix (GPtrArray  *array,
-              const char *prefix)
-{
-  guint i, n = 0;
-
-  for (i = 0; i < array->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (array, i), prefix))
-      n++;
-  return n;
-}
-
-static guint16
-address_port (GSocketAddress *address)
-{
-  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
-}
-
-static char *
-address_host (GSocketAddress *address)
-{
-  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-}
-
 /* Counts log messages of the "Tcpc" domain at MESSAGE level and above. */
 typedef struct
 {
@@ -229,9 +202,9 @@ test_connected (void)
                         "connected");
   g_assert_nonnull (rec->last_stream);
   g_assert_true (G_IS_IO_STREAM (rec->last_stream));
-  host = address_host (rec->last_remote);
+  host = tcpc_test_address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "127.0.0.1");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
   tcpc_test_finish_client (client, rec);
@@ -327,7 +300,7 @@ test_host_name (void)
   g_assert_true (G_IS_INET_SOCKET_ADDRESS (rec->last_remote));
   peer = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (rec->last_remote));
   g_assert_true (g_inet_address_get_is_loopback (peer));
-  g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, server->port);
   g_assert_cmpstr (tcpc_client_get_remote_address (client), ==, "localhost");
 
   tcpc_test_finish_client (client, rec);
@@ -359,9 +332,9 @@ test_ipv6 (void)
   WAIT_EVENT (rec, "connected");
 
   tcpc_test_assert_events (rec, "started", "connected");
-  host = address_host (rec->last_remote);
+  host = tcpc_test_address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "::1");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, server->port);
 
   tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
@@ -389,8 +362,8 @@ test_bind_address (void)
 
   tcpc_test_assert_events (rec, "started", "connected");
   conn = tcpc_test_server_get_conn (server, 0);
-  g_assert_cmpuint (address_port (conn->peer), ==, bind_port);
-  host = address_host (conn->peer);
+  g_assert_cmpuint (tcpc_test_address_port (conn->peer), ==, bind_port);
+  host = tcpc_test_address_host (conn->peer);
   g_assert_cmpstr (host, ==, "127.0.0.1");
 
   tcpc_test_finish_client (client, rec);
@@ -454,9 +427,9 @@ test_unresolvable_host (void)
 
   tcpc_client_start (client);
   /* resolution does not block start() nor report from inside it */
-  g_assert_cmpuint (count_prefix (rec->events, "connect-error"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "connect-error"), ==, 0);
 
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   tcpc_test_spin (100);
 
   g_assert_cmpuint (rec->events->len, ==, 2);
@@ -482,7 +455,7 @@ test_unknown_service (void)
   g_assert_cmpstr (tcpc_client_get_remote_service (client), ==, "no-such-service");
 
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   tcpc_test_spin (100);
 
   g_assert_cmpuint (rec->events->len, ==, 2);
@@ -507,7 +480,7 @@ test_known_service (void)
 
   tcpc_client_set_remote_service (client, "echo");
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   tcpc_test_spin (50);
 
   tcpc_test_assert_events (rec, "started", refused_event);
@@ -554,7 +527,7 @@ test_connect_error_reconnect (void)
                            refused_event, "connected");
   /* no CLOSED→CONNECTING flicker */
   tcpc_test_assert_states (rec, "state:CONNECTING", "state:CONNECTED");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, server->port);
   g_assert_cmpuint (tcpc_client_get_remote_port (client), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
@@ -1134,7 +1107,7 @@ test_put_variants (void)
 
   WAIT_EVENT (rec, "input:c");
   tcpc_test_spin (50);
-  g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 3);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 3);
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:a"), <,
                    tcpc_test_recorder_index_of (rec, "input:b"));
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:b"), <,
@@ -1546,7 +1519,7 @@ test_peer_reset_during_flush (void)
                      g_str_has_prefix (ev, "server-error:write:") ||
                      g_str_equal (ev, "flushed"));
     }
-  g_assert_cmpuint (count_prefix (rec->events, "server-error:"), >=, 1);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error:"), >=, 1);
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 1);
   assert_ends_closed (rec, client, "disconnected");
 
@@ -1683,7 +1656,7 @@ test_connect_to_while_connected (void)
 
   g_assert_true (tcpc_test_server_get_conn (a, 0)->eof);
   tcpc_test_assert_events (rec, "started", "connected", "connected");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, b->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (a), ==, 1);
   g_assert_cmpuint (tcpc_test_server_n_conns (b), ==, 1);
   g_assert_cmpuint (count.n_port, ==, 1);
@@ -1722,7 +1695,7 @@ test_connect_to_persists (void)
                            "disconnected", "connected");
   g_assert_cmpuint (tcpc_test_server_n_conns (a), ==, 1);
   g_assert_cmpuint (tcpc_test_server_n_conns (b), ==, 2);
-  g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, b->port);
 
   tcpc_client_connect_to (client, NULL, 0);
   WAIT_COUNT (rec, "connected", 4);
@@ -1846,7 +1819,7 @@ test_reconnect_after_connect_to (void)
   tcpc_test_assert_events (rec, "started", "connected", "connected");
   g_assert_cmpuint (tcpc_test_server_n_conns (a), ==, 1);
   g_assert_cmpuint (tcpc_test_server_n_conns (b), ==, 1);
-  g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, b->port);
 
   tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (b);
@@ -2985,7 +2958,7 @@ test_connect_to_properties (void)
   /* keeps the connectable: goes to A */
   tcpc_client_connect_to (client, NULL, 0);
   WAIT_EVENT (rec, "connected");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, a->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, a->port);
   g_assert_true (tcpc_client_get_connectable (client) ==
                  G_SOCKET_CONNECTABLE (a->address));
   g_assert_cmpstr (tcpc_client_get_remote_service (client), ==, "echo");
@@ -3005,7 +2978,7 @@ test_connect_to_properties (void)
 
   WAIT_COUNT (rec, "connected", 2);
   tcpc_test_spin (50);
-  g_assert_cmpuint (address_port (rec->last_remote), ==, b->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, b->port);
   tcpc_test_assert_events (rec, "started", "connected", "connected");
 
   tcpc_test_finish_client (client, rec);
@@ -3070,7 +3043,7 @@ test_connectable_inet (void)
   tcpc_test_spin (50);
 
   tcpc_test_assert_events (rec, "started", "connected");
-  g_assert_cmpuint (address_port (rec->last_remote), ==, server->port);
+  g_assert_cmpuint (tcpc_test_address_port (rec->last_remote), ==, server->port);
   g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 1);
 
   tcpc_test_finish_client (client, rec);

@@ -59,33 +59,6 @@ put_string_ok (TcpcClient *client,
   g_assert_no_error (error);
 }
 
-static guint
-count_prefix (GPtrArray  *array,
-              const char *prefix)
-{
-  guint i, n = 0;
-
-  for (i = 0; i < array->len; i++)
-    if (g_str_has_prefix (g_ptr_array_index (array, i), prefix))
-      n++;
-  return n;
-}
-
-static guint16
-address_port (GSocketAddress *address)
-{
-  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
-}
-
-static char *
-address_host (GSocketAddress *address)
-{
-  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-}
-
 /* Seconds between the @a-th occurrence of @event_a and the @b-th of @event_b. */
 static double
 gap_between (TcpcTestRecorder *rec,
@@ -703,7 +676,7 @@ tls_trusted_session (TlsServer  *server,
 
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   if (rec->last_error != NULL)
     g_test_message ("connect-error %s: %s", rec->last_operation,
                     rec->last_error->message);
@@ -740,11 +713,11 @@ tls_trusted_session (TlsServer  *server,
   put_string_ok (client, "hello");
   put_string_ok (client, "tcpclient");
   WAIT_EVENT (rec, "input:tneilcpct");
-  g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 2);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 2);
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:olleh"), <,
                    tcpc_test_recorder_index_of (rec, "input:tneilcpct"));
   g_assert_true (tcpc_test_recorder_has (rec, "flushed"));
-  g_assert_cmpuint (count_prefix (rec->events, "server-error"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, 0);
 
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -788,7 +761,7 @@ test_tls_untrusted (void)
   g_assert_true (tcpc_client_get_tls (client));
 
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
   tcpc_test_spin (100);
 
@@ -848,7 +821,7 @@ test_tls_accept_certificate (void)
 
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   tcpc_test_assert_events (rec, "started", "connected");
 
   g_assert_cmpuint (h.n_calls, ==, 1);
@@ -892,7 +865,7 @@ test_tls_accept_certificate_handlers (void)
   id = g_signal_connect (client, "accept-certificate",
                          G_CALLBACK (accept_certificate_cb), &no);
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
   g_assert_cmpuint (no.n_calls, ==, 1);
   g_assert_cmpstr (rec->last_operation, ==, "tls");
@@ -904,7 +877,7 @@ test_tls_accept_certificate_handlers (void)
   g_signal_connect (client, "accept-certificate", G_CALLBACK (accept_certificate_cb), &after);
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 1, WAIT_LONG_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 1, WAIT_LONG_MS);
   g_assert_true (tcpc_test_recorder_has (rec, "connected"));
   g_assert_cmpuint (no.n_calls, ==, 2);
   g_assert_cmpuint (yes.n_calls, ==, 1);
@@ -941,7 +914,7 @@ test_tls_wrong_hostname (void)
   g_object_set (client, "tls", TRUE, "tls-database", db, NULL);
 
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0 ||
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0 ||
                   tcpc_test_recorder_has (rec, "connected"), WAIT_LONG_MS);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
   g_assert_false (tcpc_test_recorder_has (rec, "connected"));
@@ -955,7 +928,7 @@ test_tls_wrong_hostname (void)
   g_object_set (client, "tls", TRUE, "tls-database", db, NULL);
   g_signal_connect (client, "accept-certificate", G_CALLBACK (accept_certificate_cb), &h);
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0 ||
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0 ||
                   tcpc_test_recorder_has (rec, "connected"), WAIT_LONG_MS);
   g_assert_true (tcpc_test_recorder_has (rec, "connected"));
   g_assert_cmpuint (h.n_calls, ==, 1);
@@ -1023,8 +996,8 @@ test_tls_pre_connect_wrap (void)
 
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
-  g_assert_cmpuint (count_prefix (rec->events, "server-error"), ==, 0);
-  g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 1);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 1);
 
   tcpc_test_finish_client (client, rec);
   tls_server_stop (server);
@@ -1059,7 +1032,7 @@ test_tls_handshake_timeout (void)
 
   start = g_get_monotonic_time ();
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   elapsed = tcpc_test_elapsed (start);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
 
@@ -1498,7 +1471,7 @@ test_proxy_new (ProxyKind kind)
                                  G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
                                  NULL, &effective, &error);
   g_assert_no_error (error);
-  proxy->port = address_port (effective);
+  proxy->port = tcpc_test_address_port (effective);
   g_signal_connect (proxy->service, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
   g_socket_service_start (proxy->service);
   return proxy;
@@ -1565,7 +1538,7 @@ proxy_echo_session (ProxyKind   kind,
 #endif
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
 #ifdef TEST_LSAN
   if (kind == PROXY_SOCKS4)
     __lsan_enable ();
@@ -1656,7 +1629,7 @@ test_proxy_disabled (void)
 static void
 assert_proxy_connect_error (TcpcTestRecorder *rec)
 {
-  g_assert_cmpuint (count_prefix (rec->events, "connect-error"), ==, 1);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "connect-error"), ==, 1);
   g_assert_false (tcpc_test_recorder_has (rec, "connected"));
   g_assert_true (g_str_equal (rec->last_operation, "connect") ||
                  g_str_equal (rec->last_operation, "proxy"));
@@ -1680,7 +1653,7 @@ test_proxy_refused (void)
 
   g_object_set (client, "proxy-uri", uri, NULL);
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
   tcpc_test_spin (50);
 
@@ -1706,7 +1679,7 @@ test_proxy_target_refused (void)
 
   g_object_set (client, "proxy-uri", uri, NULL);
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
 
   assert_proxy_connect_error (rec);
@@ -1737,7 +1710,7 @@ test_proxy_timeout (void)
 
   start = g_get_monotonic_time ();
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   elapsed = tcpc_test_elapsed (start);
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
 
@@ -1781,7 +1754,7 @@ test_proxy_tls (void)
 
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_LONG_MS);
   if (rec->last_error != NULL)
     g_test_message ("connect-error %s: %s", rec->last_operation,
                     rec->last_error->message);
@@ -2629,13 +2602,13 @@ test_ipv6_bind (void)
   rec = tcpc_test_recorder_new (client, 0);
   tcpc_client_start (client);
   TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "connected") ||
-                  count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
+                  tcpc_test_count_prefix (rec->events, "connect-error") > 0, WAIT_MS);
   tcpc_test_assert_events (rec, "started", "connected");
   WAIT_CONNS (server, 1);
   conn = tcpc_test_server_get_conn (server, 0);
-  host = address_host (conn->peer);
+  host = tcpc_test_address_host (conn->peer);
   g_assert_cmpstr (host, ==, "::1");
-  g_assert_cmpuint (address_port (conn->peer), ==, bind_port);
+  g_assert_cmpuint (tcpc_test_address_port (conn->peer), ==, bind_port);
 
   tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
@@ -2653,7 +2626,7 @@ test_family_ipv4 (void)
   tcpc_client_set_family (client, G_SOCKET_FAMILY_IPV4);
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  host = address_host (rec->last_remote);
+  host = tcpc_test_address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "127.0.0.1");
 
   tcpc_test_finish_client (client, rec);
@@ -2701,7 +2674,7 @@ test_family_ipv6 (void)
   tcpc_client_set_family (client, G_SOCKET_FAMILY_IPV6);
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  host = address_host (rec->last_remote);
+  host = tcpc_test_address_host (rec->last_remote);
   g_assert_cmpstr (host, ==, "::1");
 
   tcpc_test_finish_client (client, rec);
@@ -3087,8 +3060,8 @@ test_flow_shutdown_output (void)
                    tcpc_test_recorder_index_of (rec, "input:later"));
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:later"), <,
                    tcpc_test_recorder_index_of (rec, "disconnected"));
-  g_assert_cmpuint (count_prefix (rec->events, "server-error"), ==, 0);
-  g_assert_cmpuint (count_prefix (rec->events, "input:"), ==, 2);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 2);
 
   tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
