@@ -5,73 +5,18 @@
 
 #include <string.h>
 
-#include <tcpclient/tcpclient.h>
+#include <tcpclient.h>
+
+#include "tcpc-test-filter.h"
 
 /* Helpers */
 
-#define STRV(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
-static GBytes *
-bytes_from_string (const char *s)
-{
-  return g_bytes_new (s, strlen (s));
-}
 
-static void
-assert_bytes_len (GBytes     *bytes,
-                  const void *expected,
-                  gsize       expected_len)
-{
-  gsize size;
-  const guint8 *data;
 
-  g_assert_nonnull (bytes);
-  data = g_bytes_get_data (bytes, &size);
-  g_assert_cmpmem (data, size, expected, expected_len);
-}
 
-static void
-assert_bytes (GBytes     *bytes,
-              const char *expected)
-{
-  assert_bytes_len (bytes, expected, strlen (expected));
-}
 
-static void
-feed_len (TcpcFilter *filter,
-          const void *data,
-          gsize       len)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = g_bytes_new (data, len);
 
-  g_assert_true (tcpc_filter_feed (filter, bytes, &error));
-  g_assert_no_error (error);
-}
-
-static void
-feed (TcpcFilter *filter,
-      const char *s)
-{
-  feed_len (filter, s, strlen (s));
-}
-
-/* Asserts that the next record is @expected, or that there is none when
- * @expected is %NULL.
- */
-static void
-assert_next (TcpcFilter *filter,
-             const char *expected)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) record = tcpc_filter_next_record (filter, &error);
-
-  g_assert_no_error (error);
-  if (expected == NULL)
-    g_assert_null (record);
-  else
-    assert_bytes (record, expected);
-}
 
 static void
 assert_next_len (TcpcFilter *filter,
@@ -85,16 +30,6 @@ assert_next_len (TcpcFilter *filter,
   assert_bytes_len (record, expected, expected_len);
 }
 
-static void
-assert_next_error (TcpcFilter *filter,
-                   gint        code)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) record = tcpc_filter_next_record (filter, &error);
-
-  g_assert_error (error, TCPC_FILTER_ERROR, code);
-  g_assert_null (record);
-}
 
 static void
 assert_feed_error (TcpcFilter *filter,
@@ -108,47 +43,7 @@ assert_feed_error (TcpcFilter *filter,
   g_assert_error (error, TCPC_FILTER_ERROR, code);
 }
 
-/* Feeds every chunk of the %NULL-terminated @chunks, draining the records
- * after each, and asserts that they are the %NULL-terminated @expected.
- */
-static void
-assert_parse (TcpcFilter        *filter,
-              const char *const *chunks,
-              const char *const *expected)
-{
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  guint i;
 
-  for (i = 0; chunks[i] != NULL; i++)
-    {
-      GBytes *record;
-      g_autoptr(GError) error = NULL;
-
-      feed (filter, chunks[i]);
-      while ((record = tcpc_filter_next_record (filter, &error)) != NULL)
-        g_ptr_array_add (records, record);
-      g_assert_no_error (error);
-    }
-
-  for (i = 0; expected[i] != NULL; i++)
-    {
-      g_assert_cmpuint (i, <, records->len);
-      assert_bytes (records->pdata[i], expected[i]);
-    }
-  g_assert_cmpuint (records->len, ==, i);
-}
-
-static void
-assert_pending (TcpcFilter *filter,
-                const char *expected)
-{
-  g_autoptr(GBytes) pending = tcpc_filter_take_pending (filter);
-
-  if (expected == NULL)
-    g_assert_null (pending);
-  else
-    assert_bytes (pending, expected);
-}
 
 static GBytes *
 encode (TcpcFilter *filter,

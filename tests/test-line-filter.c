@@ -7,106 +7,16 @@
 
 #include <tcpclient.h>
 
+#include "tcpc-test-filter.h"
+
 /* Helpers */
 
-static GBytes *
-bytes_from_string (const char *s)
-{
-  return g_bytes_new (s, strlen (s));
-}
 
-static void
-assert_bytes (GBytes     *bytes,
-              const char *expected)
-{
-  gsize size;
-  const guint8 *data;
 
-  g_assert_nonnull (bytes);
-  data = g_bytes_get_data (bytes, &size);
-  g_assert_cmpmem (data, size, expected, strlen (expected));
-}
 
-static void
-feed (TcpcFilter *filter,
-      const char *s)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = bytes_from_string (s);
 
-  g_assert_true (tcpc_filter_feed (filter, bytes, &error));
-  g_assert_no_error (error);
-}
 
-/* Asserts that the next record is @expected, or that there is none when
- * @expected is %NULL.
- */
-static void
-assert_next (TcpcFilter *filter,
-             const char *expected)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) record = tcpc_filter_next_record (filter, &error);
 
-  g_assert_no_error (error);
-  if (expected == NULL)
-    g_assert_null (record);
-  else
-    assert_bytes (record, expected);
-}
-
-static void
-assert_next_error (TcpcFilter *filter,
-                   gint        code)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) record = tcpc_filter_next_record (filter, &error);
-
-  g_assert_error (error, TCPC_FILTER_ERROR, code);
-  g_assert_null (record);
-}
-
-/* Feeds every chunk of the %NULL-terminated @chunks, draining the records
- * after each, and asserts that they are the %NULL-terminated @expected.
- */
-static void
-assert_parse (TcpcFilter        *filter,
-              const char *const *chunks,
-              const char *const *expected)
-{
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  guint i;
-
-  for (i = 0; chunks[i] != NULL; i++)
-    {
-      GBytes *record;
-      g_autoptr(GError) error = NULL;
-
-      feed (filter, chunks[i]);
-      while ((record = tcpc_filter_next_record (filter, &error)) != NULL)
-        g_ptr_array_add (records, record);
-      g_assert_no_error (error);
-    }
-
-  for (i = 0; expected[i] != NULL; i++)
-    {
-      g_assert_cmpuint (i, <, records->len);
-      assert_bytes (records->pdata[i], expected[i]);
-    }
-  g_assert_cmpuint (records->len, ==, i);
-}
-
-static void
-assert_pending (TcpcFilter *filter,
-                const char *expected)
-{
-  g_autoptr(GBytes) pending = tcpc_filter_take_pending (filter);
-
-  if (expected == NULL)
-    g_assert_null (pending);
-  else
-    assert_bytes (pending, expected);
-}
 
 static TcpcFilter *
 new_filter (const char *first_property,
@@ -122,7 +32,6 @@ new_filter (const char *first_property,
   return TCPC_FILTER (object);
 }
 
-#define STRV(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
 /* Default mode */
 
