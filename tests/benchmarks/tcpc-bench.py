@@ -9,8 +9,10 @@
 # Starts loopback blast servers (tcpc-bench-server), then runs every
 # measurement --runs times, interleaved (run 1 of everything, then run 2 …),
 # so that a baseline and the figure compared to it see the same machine
-# state. Each figure is the median of its runs, printed with its ratio to the
-# baseline measured in the same invocation and the goal of issue 3.
+# state: our programs, the raw C and GIO baselines, and the peers of issue 3
+# (peers/: Node.js net, Python asyncio, Perl POE). Each figure is the median
+# of its runs, printed with its ratio to the baseline measured in the same
+# invocation and the goal of issue 3.
 #
 # Environment:
 #   TCPC_BENCH_QUICK=1    tiny counts and one run: checks that every program
@@ -18,6 +20,10 @@
 #   TCPC_BENCH_RUNS       runs per measurement (default 5; quick: 1)
 #   TCPC_BENCH_CLIENTS    idle clients for the memory figure (default 10000)
 #   TCPC_BENCH_SCALE      multiplies every count (default 1.0)
+#
+# The peers are found at run time: node (or nodejs) on PATH, the --python
+# interpreter or /usr/bin/python3 for asyncio, and perl with POE (perl -MPOE).
+# A measurement whose program is missing is shown as skipped, with the reason.
 #
 # The exit status is 0 when every program ran and reported the expected
 # count (a measurement the library cannot do yet, exit 77, is skipped), and
@@ -29,6 +35,7 @@
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,7 +56,8 @@ def env_flag(name):
 class Measurement:
     """One program run, repeated; its figure is the median of the runs.
 
-    prog:     key of the program (see Runner.programs)
+    prog:     key of the program (see Runner.programs); when the program is
+              missing (Runner.missing), the measurement is skipped
     mode:     the MODE argument
     server:   server arguments (tuple), or a callable(count) giving them
     count:    (full count, quick count)
@@ -62,7 +70,7 @@ class Measurement:
     """
 
     def __init__(self, key, group, label, prog, mode, server, count, metric,
-                 env=None, pin=False, fresh_server=False, needs_python=False):
+                 env=None, pin=False, fresh_server=False):
         self.key = key
         self.group = group
         self.label = label
@@ -74,7 +82,6 @@ class Measurement:
         self.env = env or {}
         self.pin = pin
         self.fresh_server = fresh_server
-        self.needs_python = needs_python
         self.values = []
         self.extra = []
         self.failures = []
@@ -82,7 +89,11 @@ class Measurement:
 
 
 class Comparison:
-    """A row of the table: a measurement, its baseline and the goal."""
+    """A row of the table: a measurement, its baseline and the goal.
+
+    baseline is the key of a measurement, or of BEST_OF (the best median of
+    several measurements, e.g. the fastest peer), or None for a baseline row.
+    """
 
     def __init__(self, key, baseline=None, goal='', want=None, lower_is_better=False):
         self.key = key
@@ -117,6 +128,12 @@ MEASUREMENTS = [
                 'baseline', 'gdata-stream', stream_server(64), (2_000_000, 2000), 'lines'),
     Measurement('tcpc64', 'lines64', 'TcpcClient + TcpcLineFilter, C handler',
                 'client', 'stream', stream_server(64), (10_000_000, 2000), 'lines'),
+    Measurement('node64', 'lines64', 'peer: Node.js net, split + emit per line',
+                'node', 'stream', stream_server(64), (10_000_000, 2000), 'lines'),
+    Measurement('asyncio64', 'lines64', 'peer: Python asyncio readline',
+                'asyncio', 'stream', stream_server(64), (1_500_000, 2000), 'lines'),
+    Measurement('poe64', 'lines64', 'peer: Perl POE Client::TCP + Filter::Line',
+                'poe', 'stream', stream_server(64), (500_000, 2000), 'lines'),
     # 4 KiB lines
     Measurement('raw4k', 'lines4k', 'raw C: blocking recv + memchr (floor)',
                 'baseline', 'raw-stream', stream_server(4096), (250_000, 200), 'mb'),
@@ -126,14 +143,25 @@ MEASUREMENTS = [
                 'client', 'stream', stream_server(4096), (250_000, 200), 'mb'),
     Measurement('tcpcstream4k', 'lines4k', 'TcpcClient + TcpcStreamFilter, C handler',
                 'extra', 'stream-filter', stream_server(4096), (250_000, 200), 'mb'),
+    Measurement('node4k', 'lines4k', 'peer: Node.js net, split + emit per line',
+                'node', 'stream', stream_server(4096), (500_000, 200), 'mb'),
+    Measurement('asyncio4k', 'lines4k', 'peer: Python asyncio readline',
+                'asyncio', 'stream', stream_server(4096), (200_000, 200), 'mb'),
+    Measurement('poe4k', 'lines4k', 'peer: Perl POE Client::TCP + Filter::Line',
+                'poe', 'stream', stream_server(4096), (200_000, 200), 'mb'),
     # ping-pong, one CPU
     Measurement('rawpp', 'pingpong', 'raw C: blocking send + recv (floor)',
                 'baseline', 'raw-pingpong', ('echo',), (50_000, 100), 'roundtrips', pin=True),
     Measurement('tcpcpp', 'pingpong', 'TcpcClient, C handler',
                 'client', 'pingpong', ('echo',), (50_000, 100), 'roundtrips', pin=True),
     Measurement('pytcpcpp', 'pingpong', 'TcpcClient, Python handler',
-                'pyclient', 'pingpong', ('echo',), (20_000, 100), 'roundtrips', pin=True,
-                needs_python=True),
+                'pyclient', 'pingpong', ('echo',), (20_000, 100), 'roundtrips', pin=True),
+    Measurement('nodepp', 'pingpong', 'peer: Node.js net',
+                'node', 'pingpong', ('echo',), (50_000, 100), 'roundtrips', pin=True),
+    Measurement('asynciopp', 'pingpong', 'peer: Python asyncio (write, drain, readline)',
+                'asyncio', 'pingpong', ('echo',), (30_000, 100), 'roundtrips', pin=True),
+    Measurement('poepp', 'pingpong', 'peer: Perl POE Client::TCP',
+                'poe', 'pingpong', ('echo',), (20_000, 100), 'roundtrips', pin=True),
     # connection rate
     Measurement('rawconn', 'connect', 'raw C: socket + connect + recv + close (floor)',
                 'baseline', 'raw-connect', ('oneline',), (5000, 20), 'connections'),
@@ -151,13 +179,17 @@ MEASUREMENTS = [
     Measurement('tcpcconnnp', 'connect', 'TcpcClient, enable-proxy FALSE',
                 'extra', 'connect-noproxy', ('oneline',), (3000, 20), 'connections',
                 env={'GIO_USE_PROXY_RESOLVER': None}),
+    Measurement('nodeconn', 'connect', 'peer: Node.js net.connect, destroy',
+                'node', 'connect', ('oneline',), (8000, 20), 'connections'),
+    Measurement('asyncioconn', 'connect', 'peer: Python asyncio open_connection',
+                'asyncio', 'connect', ('oneline',), (6000, 20), 'connections'),
+    Measurement('poeconn', 'connect', 'peer: Perl POE Client::TCP, reconnect',
+                'poe', 'connect', ('oneline',), (5000, 20), 'connections'),
     # Python
     Measurement('pygio64', 'python', 'PyGObject + Gio read_line_async',
-                'pygio', 'stream', stream_server(64), (200_000, 500), 'lines',
-                needs_python=True),
+                'pygio', 'stream', stream_server(64), (200_000, 500), 'lines'),
     Measurement('pytcpc64', 'python', 'PyGObject + TcpcClient, Python handler',
-                'pyclient', 'stream', stream_server(64), (1_000_000, 500), 'lines',
-                needs_python=True),
+                'pyclient', 'stream', stream_server(64), (1_000_000, 500), 'lines'),
     # memory
     Measurement('gioidle', 'memory', 'GSocketConnection + GDataInputStream, read pending',
                 'baseline', 'gio-idle', ('hold',), None, 'bytes_per_client',
@@ -174,19 +206,34 @@ MEASUREMENTS = [
 COMPARISONS = [
     Comparison('raw64', None, 'floor (issue: 89 M)'),
     Comparison('gdata64', 'raw64', 'baseline (issue: 0.75 M)'),
+    Comparison('node64', 'raw64', 'peer (issue: 12.8 M)'),
+    Comparison('asyncio64', 'raw64', 'peer'),
+    Comparison('poe64', 'raw64', 'peer'),
     Comparison('tcpc64', 'gdata64', 'goal ≥ 10× GDataInputStream', want=10.0),
-    Comparison('tcpc64', 'raw64', 'goal ≥ 1.0× Node ≈ 12.8 M (issue table)'),
+    Comparison('tcpc64', 'node64', 'goal ≥ 1.0× Node.js', want=1.0),
+    Comparison('tcpc64', 'poe64', 'goal ≥ 25× POE', want=25.0),
     Comparison('raw4k', None, 'floor (issue: 4,800 MB/s)'),
     Comparison('gdata4k', 'raw4k', 'baseline (issue: 620 MB/s)'),
+    Comparison('node4k', 'raw4k', 'peer'),
+    Comparison('asyncio4k', 'raw4k', 'peer'),
+    Comparison('poe4k', 'raw4k', 'peer'),
     Comparison('tcpc4k', 'raw4k', 'goal ≥ 0.8× floor', want=0.8),
     Comparison('tcpcstream4k', 'raw4k', 'goal ≥ 0.8× floor', want=0.8),
     Comparison('rawpp', None, 'floor (issue: 84 k)'),
+    Comparison('nodepp', 'rawpp', 'peer'),
+    Comparison('asynciopp', 'rawpp', 'peer'),
+    Comparison('poepp', 'rawpp', 'peer'),
     Comparison('tcpcpp', 'rawpp', 'goal ≥ 0.8× floor', want=0.8),
     Comparison('pytcpcpp', 'rawpp', '(information)'),
     Comparison('rawconn', None, 'floor (issue: 17 k)'),
     Comparison('gioconn', 'rawconn', 'baseline (issue: 6.2 k)'),
     Comparison('gioconn0', 'rawconn', 'baseline (issue: 15 k)'),
-    Comparison('tcpcconn', 'gioconn', 'goal ≥ 1.2× best peer 8.7 k = 10.4 k/s'),
+    Comparison('nodeconn', 'rawconn', 'peer'),
+    Comparison('asyncioconn', 'rawconn', 'peer'),
+    Comparison('poeconn', 'rawconn', 'peer'),
+    Comparison('tcpcconn', 'gioconn', '(information)'),
+    Comparison('tcpcconn', 'best-peer-connect', 'goal ≥ 1.2× best peer (issue: 8.7 k)',
+               want=1.2),
     Comparison('tcpcconn0', 'gioconn0', 'goal close to GIO without proxy resolver', want=0.9),
     Comparison('tcpcconnnp', 'gioconn', '(information: no proxy lookup)'),
     Comparison('pygio64', None, 'baseline (issue: 0.23 M)'),
@@ -197,10 +244,13 @@ COMPARISONS = [
     Comparison('tcpcput', 'rawwrite', 'goal ≥ 0.5× raw write()', want=0.5),
 ]
 
+# Baselines that are the best (highest) median of several measurements.
+BEST_OF = {
+    'best-peer-connect': ('nodeconn', 'asyncioconn', 'poeconn'),
+}
+
 # Absolute goals, checked on the median value itself.
 ABSOLUTE_GOALS = {
-    ('tcpc64', 'raw64'): lambda v: v >= 12.8e6,
-    ('tcpcconn', 'gioconn'): lambda v: v >= 10.44e3,
     ('tcpcidle', 'gioidle'): lambda v: v <= 8192,
 }
 
@@ -269,13 +319,46 @@ class Runner:
             'baseline': [os.path.join(bench_dir, 'tcpc-bench-baseline')],
             'extra': [os.path.join(bench_dir, 'tcpc-bench-extra')],
         }
+        self.missing = {}   # program key -> why it is not there
         if args.python:
             self.programs['pyclient'] = [args.python,
                                          os.path.join(src_dir, 'tcpc-bench-client.py')]
             self.programs['pygio'] = [args.python, os.path.join(src_dir, 'tcpc-bench-gio.py')]
+        else:
+            self.missing['pyclient'] = self.missing['pygio'] = 'no python3 with PyGObject'
         self.timeout = 60 if self.quick else 900
+        self.find_peers(os.path.join(src_dir, 'peers'))
         self.env = self.base_env()
         self.servers = {}
+
+    def find_peers(self, peers_dir):
+        """The peers of issue 3, each where it is installed."""
+        node = shutil.which('node') or shutil.which('nodejs')
+        if node:
+            self.programs['node'] = [node, os.path.join(peers_dir, 'tcpc-bench-node.js')]
+        else:
+            self.missing['node'] = 'no node or nodejs on PATH (apt-get install nodejs)'
+
+        python = self.args.python or '/usr/bin/python3'
+        if os.access(python, os.X_OK):
+            self.programs['asyncio'] = [python,
+                                        os.path.join(peers_dir, 'tcpc-bench-asyncio.py')]
+        else:
+            self.missing['asyncio'] = 'no --python and no /usr/bin/python3'
+
+        perl = shutil.which('perl')
+        if perl is None:
+            self.missing['poe'] = 'no perl on PATH'
+        else:
+            try:
+                has_poe = subprocess.run([perl, '-MPOE', '-e1'], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+            except subprocess.TimeoutExpired:
+                has_poe = False
+            if has_poe:
+                self.programs['poe'] = [perl, os.path.join(peers_dir, 'tcpc-bench-poe.pl')]
+            else:
+                self.missing['poe'] = 'no POE for perl (apt-get install libpoe-perl)'
 
     def base_env(self):
         env = dict(os.environ)
@@ -352,14 +435,18 @@ class Runner:
             m.failures.append(f'unparsable output {out_text!r}: {error}')
 
     def contract_checks(self):
-        """The exit status 2 of the contract, for both clients."""
+        """The exit status 2 of the contract, for our clients and the peers."""
         failures = []
-        for prog in ('client', 'pyclient'):
+        for prog in ('client', 'pyclient', 'node', 'asyncio', 'poe'):
             if prog not in self.programs:
                 continue
             cmd = self.programs[prog] + ['no-such-mode', HOST, '1', '1']
-            proc = subprocess.run(cmd, env=self.env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=self.timeout)
+            try:
+                proc = subprocess.run(cmd, env=self.env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                failures.append(f'{" ".join(cmd)}: timed out after {self.timeout} s')
+                continue
             if proc.returncode != 2:
                 failures.append(f'{" ".join(cmd)}: exit {proc.returncode}, expected 2')
         return failures
@@ -392,6 +479,25 @@ def verdict(comparison, value, ratio):
     return 'met' if all(checks) else 'not met'
 
 
+def baseline_of(c, by_key):
+    """(median, short name) of a comparison's baseline, or None when it has
+    no figure. A BEST_OF baseline is the highest median of its members."""
+    if c.baseline is None:
+        return None
+    members = BEST_OF.get(c.baseline, (c.baseline,))
+    best = None
+    for key in members:
+        m = by_key.get(key)
+        if m is None or not m.values:
+            continue
+        value = statistics.median(m.values)
+        if best is None or value > best[0]:
+            best = (value, short_name(m))
+    if best is not None and c.baseline in BEST_OF:
+        best = (best[0], f'best peer ({best[1]})')
+    return best
+
+
 def build_rows(by_key, selected_keys, quick):
     rows = []
     for group, title, unit in GROUPS:
@@ -400,7 +506,6 @@ def build_rows(by_key, selected_keys, quick):
             m = by_key[c.key]
             if m.group != group or m.key not in selected_keys:
                 continue
-            base_m = by_key.get(c.baseline) if c.baseline else None
             if m.skipped and not m.values:
                 group_rows.append((m.label, 'skipped', '', c.goal, m.skipped))
                 continue
@@ -411,11 +516,11 @@ def build_rows(by_key, selected_keys, quick):
             value = statistics.median(m.values)
             ratio = None
             ratio_str = ''
-            if base_m is not None and base_m.values:
-                base = statistics.median(base_m.values)
-                if base > 0:
-                    ratio = value / base
-                    ratio_str = f'{ratio:.2f}× {short_name(base_m)}'
+            base = baseline_of(c, by_key)
+            if base is not None:
+                if base[0] > 0:
+                    ratio = value / base[0]
+                    ratio_str = f'{ratio:.2f}× {base[1]}'
             elif c.baseline is None:
                 ratio_str = '1.00× (baseline)'
             spread = ''
@@ -434,6 +539,8 @@ def short_name(m):
         'gdata64': 'GDataInputStream', 'gdata4k': 'GDataInputStream',
         'gioconn': 'GIO default', 'gioconn0': 'GIO no proxy',
         'pygio64': 'read_line_async', 'gioidle': 'GIO', 'rawwrite': 'write()',
+        'node64': 'Node.js', 'asyncio64': 'asyncio', 'poe64': 'POE',
+        'nodeconn': 'Node.js', 'asyncioconn': 'asyncio', 'poeconn': 'POE',
     }.get(m.key, m.key)
 
 
@@ -485,8 +592,8 @@ def main():
     selected = [m for m in MEASUREMENTS
                 if (args.only is None or m.group in args.only.split(','))]
     for m in selected:
-        if m.needs_python and m.prog not in runner.programs:
-            m.skipped = 'no python3 with PyGObject'
+        if m.prog not in runner.programs:
+            m.skipped = runner.missing.get(m.prog, f'no program {m.prog}')
 
     header = (f'tcpclient benchmarks: {runs} run(s) per figure, median; '
               f'{os.cpu_count()} CPUs; loopback {HOST}'
