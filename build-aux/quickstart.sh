@@ -50,6 +50,12 @@ packages=(
   valgrind  # memcheck over the C suites (tests/valgrind.supp)
   clang libclang-rt-14-dev  # libFuzzer targets (tests/fuzz/)
 )
+# The tests also run the benchmarks' smoke test, which measures the peers of
+# issue 3 (tests/benchmarks/peers/) beside the library: Node.js and Perl POE
+# (asyncio comes with python3). A nodejs from another apt source counts.
+if [ "$mode" = test ]; then
+  packages+=(nodejs libpoe-perl)
+fi
 
 missing_packages() {
   local pkg
