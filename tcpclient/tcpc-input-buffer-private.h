@@ -30,6 +30,18 @@ typedef struct
   gsize         carry_pos;
 } TcpcInputBuffer;
 
+/* @length bytes at @data, which lie within @chunk, as a record that keeps
+ * @chunk alive: g_bytes_new_from_bytes() without its argument checks, on
+ * the path that every record takes. */
+static inline GBytes *
+_tcpc_bytes_slice (GBytes       *chunk,
+                   const guint8 *data,
+                   gsize         length)
+{
+  return g_bytes_new_with_free_func (data, length, (GDestroyNotify) g_bytes_unref,
+                                     g_bytes_ref (chunk));
+}
+
 void    _tcpc_input_buffer_init      (TcpcInputBuffer *self);
 void    _tcpc_input_buffer_clear     (TcpcInputBuffer *self);
 void    _tcpc_input_buffer_reset     (TcpcInputBuffer *self);

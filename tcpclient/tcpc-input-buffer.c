@@ -195,7 +195,7 @@ _tcpc_input_buffer_take (TcpcInputBuffer *self,
 
   if (cavail == 0)
     {
-      bytes = g_bytes_new_from_bytes (self->chunk, self->pos, n);
+      bytes = _tcpc_bytes_slice (self->chunk, self->chunk_data + self->pos, n);
       self->pos += n;
       return bytes;
     }

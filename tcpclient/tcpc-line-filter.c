@@ -10,6 +10,7 @@
 #endif
 
 #include "tcpc-line-filter.h"
+#include "tcpc-input-buffer-private.h"
 
 #include <string.h>
 
@@ -773,7 +774,7 @@ next_line (TcpcLineFilter  *self,
           if (length == 0)
             return g_bytes_new (NULL, 0);
 
-          return g_bytes_new_from_bytes (self->chunk, start, length);
+          return _tcpc_bytes_slice (self->chunk, self->chunk_data + start, length);
         }
 
       cdata = self->carry->data;
