@@ -114,6 +114,19 @@ struct _TcpcClientClass
   gpointer _reserved[14];
 };
 
+/**
+ * TcpcClientInputFunc:
+ * @client: the client
+ * @record: one record, as the filter parsed it; valid during the call only
+ * @user_data: the data given to tcpc_client_set_input_func()
+ *
+ * The function that tcpc_client_set_input_func() installs: it receives
+ * every record instead of #TcpcClient::server-input.
+ */
+typedef void (*TcpcClientInputFunc) (TcpcClient *client,
+                                     GBytes     *record,
+                                     gpointer    user_data);
+
 TCPC_AVAILABLE_IN_ALL
 GQuark              tcpc_client_error_quark          (void);
 
@@ -144,6 +157,11 @@ TCPC_AVAILABLE_IN_ALL
 void                tcpc_client_pause_input          (TcpcClient         *self);
 TCPC_AVAILABLE_IN_ALL
 void                tcpc_client_resume_input         (TcpcClient         *self);
+TCPC_AVAILABLE_IN_ALL
+void                tcpc_client_set_input_func       (TcpcClient         *self,
+                                                      TcpcClientInputFunc func,
+                                                      gpointer            user_data,
+                                                      GDestroyNotify      destroy);
 
 TCPC_AVAILABLE_IN_ALL
 gboolean            tcpc_client_put                  (TcpcClient         *self,

@@ -27,6 +27,8 @@ typedef struct
   void (*data)   (gpointer owner, gsize size);
   /* the records of one wake-up are delivered */
   void (*done)   (gpointer owner);
+  /* around every run of record deliveries: TRUE before, FALSE after */
+  void (*batch)  (gpointer owner, gboolean begin);
 } TcpcReaderCallbacks;
 
 TcpcReader *_tcpc_reader_new         (GInputStream              *stream,

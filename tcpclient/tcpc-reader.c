@@ -158,6 +158,7 @@ tcpc_reader_parse (TcpcReader *self)
   TcpcFilterInterface *iface = NULL;
 
   self->dispatching++;
+  self->callbacks->batch (self->owner, TRUE);
 
   while (!tcpc_reader_stopped (self))
     {
@@ -186,6 +187,8 @@ tcpc_reader_parse (TcpcReader *self)
     }
 
   self->dispatching--;
+  /* may dispose of the owner, which closes the reader */
+  self->callbacks->batch (self->owner, FALSE);
 }
 
 /* Feeds one chunk to the filter and delivers every record it yields.

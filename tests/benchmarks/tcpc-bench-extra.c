@@ -18,6 +18,10 @@
  *   stream-filter  a TcpcClient with a TcpcStreamFilter; the handler counts
  *                  the lines of each chunk with memchr() until end of stream
  *                                              -> lines= bytes= seconds=
+ *   stream-func    like tcpc-bench-client stream (TcpcLineFilter, "\n"),
+ *                  with the records going to a function set with
+ *                  tcpc_client_set_input_func() instead of server-input
+ *                                              -> lines= bytes= seconds=
  *
  * The exit status is 0 when the count matches, 1 on failure, 2 for an
  * unsupported mode and 77 when the library lacks what the mode needs
@@ -401,6 +405,47 @@ run_stream_filter (Bench      *bench,
   return !bench->failed && bench->lines == bench->count ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------ */
+/* stream-func: line records to an input function                       */
+
+static void
+count_record (TcpcClient *client,
+              GBytes     *record,
+              gpointer    user_data)
+{
+  Bench *bench = user_data;
+
+  bench->lines++;
+  bench->bytes += g_bytes_get_size (record) + 1;
+}
+
+static int
+run_stream_func (Bench      *bench,
+                 const char *host,
+                 guint16     port)
+{
+  g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new_literal ("\n");
+  gint64 start;
+  double seconds;
+
+  start = g_get_monotonic_time ();
+  bench->client = tcpc_client_new (host, port);
+  tcpc_client_set_filter (bench->client, TCPC_FILTER (filter));
+  watch (bench->client, bench);
+  tcpc_client_set_input_func (bench->client, count_record, bench, NULL);
+  g_signal_connect (bench->client, "disconnected", G_CALLBACK (disconnected_cb), bench);
+
+  tcpc_client_start (bench->client);
+  g_main_loop_run (bench->loop);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  g_print ("lines=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT " seconds=%.6f\n",
+           bench->lines, bench->bytes, seconds);
+  g_object_unref (bench->client);
+
+  return !bench->failed && bench->lines == bench->count ? 0 : 1;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -412,12 +457,13 @@ main (int   argc,
 
   if (argc != 5)
     {
-      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter HOST PORT COUNT\n",
+      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter|stream-func HOST PORT COUNT\n",
                   PROGRAM);
       return 2;
     }
   if (strcmp (argv[1], "idle") != 0 && strcmp (argv[1], "put") != 0 &&
-      strcmp (argv[1], "connect-noproxy") != 0 && strcmp (argv[1], "stream-filter") != 0)
+      strcmp (argv[1], "connect-noproxy") != 0 && strcmp (argv[1], "stream-filter") != 0 &&
+      strcmp (argv[1], "stream-func") != 0)
     {
       g_printerr ("%s: unsupported mode “%s”\n", PROGRAM, argv[1]);
       return 2;
@@ -434,8 +480,10 @@ main (int   argc,
     status = run_put (&bench, argv[2], port);
   else if (strcmp (argv[1], "connect-noproxy") == 0)
     status = run_connect_noproxy (&bench, argv[2], port);
-  else
+  else if (strcmp (argv[1], "stream-filter") == 0)
     status = run_stream_filter (&bench, argv[2], port);
+  else
+    status = run_stream_func (&bench, argv[2], port);
 
   g_source_remove (timeout_id);
   g_main_loop_unref (bench.loop);

@@ -336,6 +336,37 @@ test('peer close ends the connection with disconnected, not server-error', () =>
     }
 });
 
+test('set_input_func: records go to the function, then back to server-input', () => {
+    const server = new LoopbackServer({greeting: 'a\r\nb\r\nc\r\n'});
+    server.onLine = () => {};
+    const client = Tcpc.Client.new('127.0.0.1', server.port);
+    const events = [];
+    const received = [];
+    try {
+        runLoop('three records', ({done, guard}) => {
+            recordSignals(client, events, guard);
+            client.set_input_func(guard((c, record) => {
+                assertEqual(c, client, 'the client');
+                received.push(fromBytes(record));
+                if (received.length === 2)
+                    c.set_input_func(null);
+            }));
+            client.connect('server-input', guard(() => {
+                server.connections[0].closeAfterWrites();
+            }));
+            client.connect('disconnected', guard(done));
+            client.start();
+        });
+        assertEqual(received, ['a', 'b'], 'records to the function');
+        assertEqual(events.filter(e => e.startsWith('input')), ['input c'],
+            'records emitted once the function is unset');
+        assertEqual(client.get_records_received(), 3, 'records received');
+    } finally {
+        server.stop();
+        settle();
+    }
+});
+
 test('put while not connected throws a GLib.Error', () => {
     const client = Tcpc.Client.new('127.0.0.1', 9);
     assertThrowsNotConnected(() => client.put_string('x'), 'put_string');

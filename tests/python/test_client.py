@@ -517,6 +517,64 @@ class TestSubclass(LoopTestCase):
         self.assertEqual(server.lines, [b'ping', b'quit'])
 
 
+class TestInputFunc(LoopTestCase):
+    """Tcpc.Client.set_input_func: records go to a Python callable instead
+    of server-input."""
+
+    def test_records_go_to_the_function(self):
+        server = self.server(greeting=b'one\r\ntwo\r\nthree\r\n', close_at_once=True)
+        client = self.client(Tcpc.Client.new('127.0.0.1', server.port))
+        events = []
+        self.record_signals(client, events)
+        received = []
+
+        def on_record(c, record):
+            self.assertIs(c, client)
+            received.append(as_bytes(record))
+
+        client.set_input_func(self.guard(on_record))
+        client.connect('disconnected', self.guard(lambda c: self.loop.quit()))
+        client.start()
+        self.run_loop(what='three records and disconnected')
+
+        self.assertEqual(received, [b'one', b'two', b'three'])
+        self.assertEqual(self.inputs(events), [])
+        self.assertEqual(client.get_records_received(), 3)
+        self.assertEqual(self.names(events).count('disconnected'), 1)
+
+    def test_unset_inside_goes_back_to_the_signal(self):
+        server = self.server(greeting=b'a\r\nb\r\nc\r\n', close_at_once=True)
+        client = self.client(Tcpc.Client.new('127.0.0.1', server.port))
+        events = []
+        self.record_signals(client, events)
+        received = []
+
+        def on_record(c, record):
+            received.append(as_bytes(record))
+            c.set_input_func(None)
+
+        client.set_input_func(self.guard(on_record))
+        client.connect('disconnected', self.guard(lambda c: self.loop.quit()))
+        client.start()
+        self.run_loop(what='records and disconnected')
+
+        self.assertEqual(received, [b'a'])
+        self.assertEqual(self.inputs(events), [b'b', b'c'])
+
+    def test_record_kept_after_the_call(self):
+        # A record the function keeps stays valid after later reads.
+        server = self.server(greeting=b'keep\r\n' + b'x' * 100000 + b'\r\n',
+                             close_at_once=True)
+        client = self.client(Tcpc.Client.new('127.0.0.1', server.port))
+        kept = []
+        client.set_input_func(self.guard(lambda c, record: kept.append(record)))
+        client.connect('disconnected', self.guard(lambda c: self.loop.quit()))
+        client.start()
+        self.run_loop(what='two records and disconnected')
+
+        self.assertEqual([as_bytes(r) for r in kept], [b'keep', b'x' * 100000])
+
+
 class TestErrors(LoopTestCase):
 
     def check_not_connected(self, func, *args):

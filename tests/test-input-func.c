@@ -1,0 +1,444 @@
+/* test-input-func.c: tcpc_client_set_input_func(), the direct record path
+ *
+ * While an input function is set, every record goes to it instead of being
+ * emitted as server-input; everything else about record delivery (order,
+ * nothing after shutdown, pause, dropping the last reference from inside)
+ * is the same as for a server-input handler.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <tcpclient.h>
+
+#include "tcpc-test-server.h"
+
+#define WAIT_MS         5000
+#define WAIT_LONG_MS   20000
+
+typedef enum
+{
+  ACTION_NONE,
+  ACTION_UNSET,        /* tcpc_client_set_input_func (NULL) */
+  ACTION_SHUTDOWN,     /* tcpc_client_shutdown () */
+  ACTION_UNREF,        /* drop the last reference */
+  ACTION_PAUSE,        /* tcpc_client_pause_input () */
+  ACTION_REPLACE,      /* set another input func (Sink.next) */
+} Action;
+
+typedef struct _Sink Sink;
+
+struct _Sink
+{
+  const char *name;
+  TcpcClient *client;      /* the client the func was installed on */
+  GPtrArray  *records;     /* strings, in arrival order */
+  guint       n_wrong;     /* calls with another client or outside its context */
+  guint       n_destroyed;
+  const char *act_on;      /* the record that triggers the action */
+  Action      action;
+  Sink       *next;        /* for ACTION_REPLACE */
+};
+
+static void
+sink_init (Sink       *sink,
+           const char *name)
+{
+  memset (sink, 0, sizeof *sink);
+  sink->name = name;
+  sink->records = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+sink_clear (Sink *sink)
+{
+  g_ptr_array_unref (sink->records);
+}
+
+static void
+sink_destroy (gpointer data)
+{
+  Sink *sink = data;
+
+  sink->n_destroyed++;
+}
+
+static char *
+record_string (GBytes *record)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (record, &size);
+
+  return g_strndup (data, size);
+}
+
+static void input_cb (TcpcClient *client, GBytes *record, gpointer user_data);
+
+static void
+sink_install (Sink       *sink,
+              TcpcClient *client)
+{
+  sink->client = client;
+  tcpc_client_set_input_func (client, input_cb, sink, sink_destroy);
+}
+
+static void
+input_cb (TcpcClient *client,
+          GBytes     *record,
+          gpointer    user_data)
+{
+  Sink *sink = user_data;
+  char *str = record_string (record);
+  gboolean act;
+
+  if (client != sink->client || !g_main_context_is_owner (g_main_context_default ()))
+    sink->n_wrong++;
+
+  act = sink->act_on != NULL && strcmp (str, sink->act_on) == 0;
+  g_ptr_array_add (sink->records, str);
+  if (!act)
+    return;
+
+  switch (sink->action)
+    {
+    case ACTION_NONE:
+      break;
+    case ACTION_UNSET:
+      tcpc_client_set_input_func (client, NULL, NULL, NULL);
+      /* the destroy notify waits until this call returns */
+      g_assert_cmpuint (sink->n_destroyed, ==, 0);
+      break;
+    case ACTION_SHUTDOWN:
+      tcpc_client_shutdown (client);
+      break;
+    case ACTION_UNREF:
+      g_object_unref (client);
+      break;
+    case ACTION_PAUSE:
+      tcpc_client_pause_input (client);
+      break;
+    case ACTION_REPLACE:
+      sink_install (sink->next, client);
+      g_assert_cmpuint (sink->n_destroyed, ==, 0);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+#define assert_records(sink, ...) \
+  tcpc_test_assert_strv_impl ((sink)->records, (sink)->name, __FILE__, __LINE__, \
+                              G_STRFUNC, __VA_ARGS__, NULL)
+
+/* A server that writes @lines in one write and then reads to EOF. */
+static TcpcTestServer *
+server_writing (const char *lines)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+
+  tcpc_test_script_write_string (script, lines);
+  tcpc_test_script_read_to_eof (script);
+
+  return server;
+}
+
+/* Records go to the function, in order, and server-input is not emitted. */
+static void
+test_records (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Sink sink;
+
+  sink_init (&sink, "func");
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (sink.records->len >= 3, WAIT_MS);
+  tcpc_test_spin (50);
+
+  assert_records (&sink, "a", "b", "c");
+  g_assert_cmpuint (sink.n_wrong, ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+  g_assert_cmpuint (tcpc_client_get_records_received (client), ==, 3);
+  g_assert_cmpuint (sink.n_destroyed, ==, 0);
+
+  tcpc_test_finish_client (client, rec);
+  g_assert_cmpuint (sink.n_destroyed, ==, 1);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+/* Unsetting the function from inside it: the next record of the same read
+ * is emitted as server-input, and the destroy notify runs once. */
+static void
+test_unset_inside (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\nd\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Sink sink;
+
+  sink_init (&sink, "func");
+  sink.act_on = "b";
+  sink.action = ACTION_UNSET;
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "input:d");
+
+  assert_records (&sink, "a", "b");
+  g_assert_cmpuint (sink.n_destroyed, ==, 1);
+  tcpc_test_assert_events (rec, "started", "connected", "input:c", "input:d");
+
+  tcpc_test_finish_client (client, rec);
+  g_assert_cmpuint (sink.n_destroyed, ==, 1);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+/* Replacing the function from inside it: the rest of the read goes to the
+ * new one. */
+static void
+test_replace_inside (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\nd\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Sink first, second;
+
+  sink_init (&first, "first");
+  sink_init (&second, "second");
+  first.act_on = "a";
+  first.action = ACTION_REPLACE;
+  first.next = &second;
+  sink_install (&first, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (second.records->len >= 3, WAIT_MS);
+
+  assert_records (&first, "a");
+  assert_records (&second, "b", "c", "d");
+  g_assert_cmpuint (first.n_destroyed, ==, 1);
+  g_assert_cmpuint (second.n_destroyed, ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+
+  tcpc_test_finish_client (client, rec);
+  g_assert_cmpuint (first.n_destroyed, ==, 1);
+  g_assert_cmpuint (second.n_destroyed, ==, 1);
+  sink_clear (&first);
+  sink_clear (&second);
+  tcpc_test_server_free (server);
+}
+
+/* Setting a function again, or NULL, destroys the old data once; a client
+ * that never connects still destroys it when it goes away. */
+static void
+test_destroy_notify (void)
+{
+  TcpcClient *client = tcpc_client_new ("127.0.0.1", 9);
+  Sink first, second;
+  gpointer weak = client;
+
+  sink_init (&first, "first");
+  sink_init (&second, "second");
+  g_object_add_weak_pointer (G_OBJECT (client), &weak);
+
+  sink_install (&first, client);
+  sink_install (&second, client);
+  g_assert_cmpuint (first.n_destroyed, ==, 1);
+  g_assert_cmpuint (second.n_destroyed, ==, 0);
+
+  tcpc_client_set_input_func (client, NULL, NULL, NULL);
+  g_assert_cmpuint (second.n_destroyed, ==, 1);
+
+  /* a NULL function with data: the data is destroyed at once */
+  tcpc_client_set_input_func (client, NULL, &first, sink_destroy);
+  g_assert_cmpuint (first.n_destroyed, ==, 2);
+
+  sink_install (&first, client);
+  g_object_unref (client);
+  g_assert_null (weak);
+  g_assert_cmpuint (first.n_destroyed, ==, 3);
+  g_assert_cmpuint (second.n_destroyed, ==, 1);
+  g_assert_cmpuint (first.records->len, ==, 0);
+
+  sink_clear (&first);
+  sink_clear (&second);
+}
+
+/* Nothing reaches the function after shutdown, not even records from the
+ * same read. */
+static void
+test_shutdown_inside (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Sink sink;
+
+  sink_init (&sink, "func");
+  sink.act_on = "a";
+  sink.action = ACTION_SHUTDOWN;
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "disconnected");
+  tcpc_test_spin (50);
+
+  assert_records (&sink, "a");
+  tcpc_test_assert_events (rec, "started", "connected", "disconnected");
+
+  tcpc_test_finish_client (client, rec);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+/* Dropping the last reference from inside the function: no further call,
+ * the client goes away and the connection is closed. */
+static void
+test_unref_inside (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  gpointer weak = client;
+  Sink sink;
+
+  sink_init (&sink, "func");
+  sink.act_on = "a";
+  sink.action = ACTION_UNREF;
+  g_object_add_weak_pointer (G_OBJECT (client), &weak);
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (weak == NULL, WAIT_MS);
+  WAIT_CONN_FINISHED (server, 0);
+  tcpc_test_spin (50);
+
+  assert_records (&sink, "a");
+  g_assert_cmpuint (sink.n_destroyed, ==, 1);
+  tcpc_test_assert_events (rec, "started", "connected");
+
+  tcpc_test_recorder_free (rec);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+/* Dropping the last reference from a server-input handler, with many
+ * records in the same read: the records after it are not delivered. */
+static void
+unref_on_input_cb (TcpcClient *client,
+                   GBytes     *record,
+                   gpointer    user_data)
+{
+  guint *n_calls = user_data;
+
+  if ((*n_calls)++ == 0)
+    g_object_unref (client);
+}
+
+static void
+test_unref_in_signal_handler (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\nd\ne\nf\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  gpointer weak = client;
+  guint n_calls = 0;
+
+  g_object_add_weak_pointer (G_OBJECT (client), &weak);
+  g_signal_connect (client, "server-input", G_CALLBACK (unref_on_input_cb), &n_calls);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (weak == NULL, WAIT_MS);
+  WAIT_CONN_FINISHED (server, 0);
+  tcpc_test_spin (50);
+
+  g_assert_cmpuint (n_calls, ==, 1);
+  tcpc_test_server_free (server);
+}
+
+/* Pausing from inside the function holds the rest back until resume. */
+static void
+test_pause_inside (void)
+{
+  TcpcTestServer *server = server_writing ("a\nb\nc\n");
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Sink sink;
+
+  sink_init (&sink, "func");
+  sink.act_on = "a";
+  sink.action = ACTION_PAUSE;
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (sink.records->len >= 1, WAIT_MS);
+  tcpc_test_spin (100);
+  assert_records (&sink, "a");
+
+  tcpc_client_resume_input (client);
+  TCPC_TEST_WAIT (sink.records->len >= 3, WAIT_MS);
+  assert_records (&sink, "a", "b", "c");
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+
+  tcpc_test_finish_client (client, rec);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+/* Many records over several reads, with a partial record at every read
+ * boundary: the function sees exactly what the signal would. */
+static void
+test_bulk (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  GString *all = g_string_new (NULL);
+  const guint n = 50000;
+  guint i;
+  Sink sink;
+
+  for (i = 0; i < n; i++)
+    g_string_append_printf (all, "record-%u\r\n", i);
+  tcpc_test_script_write (script, all->str, all->len);
+  tcpc_test_script_read_to_eof (script);
+
+  sink_init (&sink, "func");
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (sink.records->len >= n, WAIT_LONG_MS);
+
+  g_assert_cmpuint (sink.records->len, ==, n);
+  for (i = 0; i < n; i++)
+    {
+      char expected[32];
+
+      g_snprintf (expected, sizeof expected, "record-%u", i);
+      g_assert_cmpstr (g_ptr_array_index (sink.records, i), ==, expected);
+    }
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+
+  tcpc_test_finish_client (client, rec);
+  g_string_free (all, TRUE);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Tcpc/InputFunc/records", test_records);
+  g_test_add_func ("/Tcpc/InputFunc/unset-inside", test_unset_inside);
+  g_test_add_func ("/Tcpc/InputFunc/replace-inside", test_replace_inside);
+  g_test_add_func ("/Tcpc/InputFunc/destroy-notify", test_destroy_notify);
+  g_test_add_func ("/Tcpc/InputFunc/shutdown-inside", test_shutdown_inside);
+  g_test_add_func ("/Tcpc/InputFunc/unref-inside", test_unref_inside);
+  g_test_add_func ("/Tcpc/InputFunc/unref-in-signal-handler", test_unref_in_signal_handler);
+  g_test_add_func ("/Tcpc/InputFunc/pause-inside", test_pause_inside);
+  g_test_add_func ("/Tcpc/InputFunc/bulk", test_bulk);
+
+  return g_test_run ();
+}
