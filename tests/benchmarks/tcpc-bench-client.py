@@ -15,6 +15,11 @@
 #   connect   COUNT times: connect, read one line, close
 #             -> connections=<n> seconds=<s>
 #
+# and, beyond the contract:
+#
+#   stream-func  stream, with the records going to a Python function set
+#             with Tcpc.Client.set_input_func() instead of server-input
+#
 # Exit status 0 only when the count matches, 1 on failure, 2 for an
 # unsupported mode. TCPC_BENCH_TIMEOUT (seconds, default 600) bounds the run.
 
@@ -29,7 +34,7 @@ gi.require_version('Tcpc', '1.0')
 from gi.repository import GLib, Tcpc  # noqa: E402
 
 PING = b'0123456789abcdef0123456789abcde'  # the filter appends "\n"
-MODES = ('stream', 'pingpong', 'connect')
+MODES = ('stream', 'pingpong', 'connect', 'stream-func')
 
 
 class Bench:
@@ -46,6 +51,8 @@ class Bench:
 
         if mode == 'stream':
             self.client.connect('server-input', self.on_stream_input)
+        elif mode == 'stream-func':
+            self.client.set_input_func(self.on_stream_input)
         elif mode == 'pingpong':
             self.client.connect('server-input', self.on_pingpong_input)
             self.client.connect('connected', self.on_pingpong_connected)
@@ -116,7 +123,7 @@ class Bench:
         seconds = time.monotonic() - start
         GLib.source_remove(timeout_id)
 
-        if self.mode == 'stream':
+        if self.mode in ('stream', 'stream-func'):
             print(f'lines={self.lines} bytes={self.bytes} seconds={seconds:.6f}')
             ok = self.lines == self.count
         elif self.mode == 'pingpong':
@@ -130,7 +137,7 @@ class Bench:
 
 def main(argv):
     if len(argv) != 5:
-        print('usage: tcpc-bench-client.py stream|pingpong|connect HOST PORT COUNT',
+        print('usage: tcpc-bench-client.py stream|pingpong|connect|stream-func HOST PORT COUNT',
               file=sys.stderr)
         return 2
     mode, host = argv[1], argv[2]
