@@ -1424,7 +1424,6 @@ tcpc_client_begin_attempt (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   TcpcConnectOptions options = { 0 };
   g_autoptr(GBytes) nothing = NULL;
-  g_autoptr(TcpcFilter) check = NULL;
   GError *error = NULL;
   Attempt *attempt;
 
@@ -1435,17 +1434,17 @@ tcpc_client_begin_attempt (TcpcClient *self)
   if (!tcpc_client_is_wanted (self))
     return;  /* a handler of the state dropped the client */
 
-  /* The connection's filter, checked before connecting: a throwaway
-   * clone is fed nothing, which an invalid filter refuses. */
+  /* The connection's filter, checked before connecting: fed nothing, an
+   * invalid filter refuses (and a valid one is left as it was). */
   nothing = g_bytes_new_static ("", 0);
-  check = clone_filter (priv->filter, &error);
-  if (check != NULL && !tcpc_filter_feed (check, nothing, &error) && error == NULL)
+  priv->attempt_filter = clone_filter (priv->filter, &error);
+  if (priv->attempt_filter != NULL &&
+      !tcpc_filter_feed (priv->attempt_filter, nothing, &error) && error == NULL)
     g_set_error_literal (&error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
                          "The filter refused to start");
-  if (error == NULL)
-    priv->attempt_filter = clone_filter (priv->filter, &error);
   if (error != NULL)
     {
+      g_clear_object (&priv->attempt_filter);
       tcpc_client_report_later (self, "filter", error);
       return;
     }

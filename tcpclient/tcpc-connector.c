@@ -36,6 +36,8 @@ typedef struct
   GSocketAddress     *local_address;
   GSocketClient      *client;
   GSocket            *socket;        /* the direct path's connect in progress */
+  GSocketConnection  *connection;    /* ... its connection */
+  GSocketAddress     *direct_target; /* ... and its address, once tried */
   GSource            *writable;
   GCancellable       *cancellable;   /* ours: cancelled by the caller's or the deadline */
   GCancellable       *external;
@@ -67,6 +69,8 @@ connect_data_free (ConnectData *data)
       g_source_unref (data->writable);
     }
   g_clear_object (&data->socket);
+  g_clear_object (&data->connection);
+  g_clear_object (&data->direct_target);
   if (data->client != NULL)
     g_signal_handlers_disconnect_by_data (data->client, data);
   g_clear_object (&data->client);
@@ -332,8 +336,7 @@ static void
 direct_connected (GTask *task)
 {
   ConnectData *data = g_task_get_task_data (task);
-  g_autoptr(GSocketConnection) connection =
-    g_socket_connection_factory_create_connection (data->socket);
+  g_autoptr(GSocketConnection) connection = g_steal_pointer (&data->connection);
 
   g_socket_set_blocking (data->socket, TRUE);  /* as GSocketClient leaves it */
   direct_event (data, G_SOCKET_CLIENT_CONNECTED, G_IO_STREAM (connection));
@@ -358,7 +361,13 @@ direct_failed (GTask  *task,
   if (error->domain == G_IO_ERROR && error->code == G_IO_ERROR_CANCELLED)
     fail (task, "connect", error);
   else
-    fail_connect (task, error);
+    {
+      /* named only now: the string is for the error message */
+      if (data->direct_target != NULL)
+        g_ptr_array_add (data->tried,
+                         g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (data->direct_target)));
+      fail_connect (task, error);
+    }
 }
 
 static gboolean
@@ -386,7 +395,6 @@ start_direct (GTask          *task,
               GSocketAddress *address)
 {
   ConnectData *data = g_task_get_task_data (task);
-  g_autoptr(GSocketConnection) connection = NULL;
   GError *error = NULL;
 
   direct_event (data, G_SOCKET_CLIENT_RESOLVING, NULL);
@@ -408,9 +416,9 @@ start_direct (GTask          *task,
       return;
     }
 
-  g_ptr_array_add (data->tried, g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address)));
-  connection = g_socket_connection_factory_create_connection (data->socket);
-  direct_event (data, G_SOCKET_CLIENT_CONNECTING, G_IO_STREAM (connection));
+  data->direct_target = g_object_ref (address);
+  data->connection = g_socket_connection_factory_create_connection (data->socket);
+  direct_event (data, G_SOCKET_CLIENT_CONNECTING, G_IO_STREAM (data->connection));
 
   if (g_socket_connect (data->socket, address, data->cancellable, &error))
     {
@@ -598,6 +606,7 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
     }
   else
     {
+      g_autoptr(GInetAddress) literal = NULL;
       guint16 port = data->port;
 
       if (data->host == NULL || data->host[0] == '\0')
@@ -622,7 +631,13 @@ _tcpc_connector_connect_async (const TcpcConnectOptions *options,
                                      "No remote port to connect to"));
           return;
         }
-      data->target = g_network_address_new (data->host, port);
+      /* An address literal for the direct path is parsed here, once. */
+      literal = data->tls || data->proxy_uri != NULL
+        ? NULL : g_inet_address_new_from_string (data->host);
+      if (literal != NULL)
+        data->target = G_SOCKET_CONNECTABLE (g_inet_socket_address_new (literal, port));
+      else
+        data->target = g_network_address_new (data->host, port);
       data->target_name = strchr (data->host, ':') != NULL
         ? g_strdup_printf ("[%s]:%u", data->host, port)
         : g_strdup_printf ("%s:%u", data->host, port);
