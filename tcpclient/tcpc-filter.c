@@ -113,7 +113,9 @@ tcpc_filter_default_init (TcpcFilterInterface *iface)
  * @error: return location for a #GError
  *
  * Appends received bytes to the filter's input buffer. Nothing is parsed
- * until tcpc_filter_next_record() is called.
+ * until tcpc_filter_next_record() is called. Empty @data changes nothing:
+ * a #TcpcClient feeds the fresh clone for a connection an empty #GBytes
+ * before connecting, so that a filter with invalid settings fails early.
  *
  * A filter whose settings are invalid fails with
  * %TCPC_FILTER_ERROR_INVALID_SETTINGS.
