@@ -1087,16 +1087,24 @@ static TcpcFilter *
 tcpc_line_filter_clone (TcpcFilter *filter)
 {
   TcpcLineFilter *self = TCPC_LINE_FILTER (filter);
+  TcpcLineFilter *clone = g_object_new (TCPC_TYPE_LINE_FILTER, NULL);
 
-  return g_object_new (TCPC_TYPE_LINE_FILTER,
-                       "literal", self->literal,
-                       "input-literal", self->input_literal,
-                       "output-literal",
-                       self->output_literal_set ? self->output_literal : NULL,
-                       "input-regex", self->input_regex,
-                       "autodetect", (gboolean) self->autodetect,
-                       "max-length", self->max_length,
-                       NULL);
+  /* The settings are copied as they are (a client clones its filter for
+   * every connection; setting properties by name costs more than the
+   * rest of the clone). They are checked when the clone is first used. */
+  clone->literal = g_strdup (self->literal);
+  clone->input_literal = g_strdup (self->input_literal);
+  if (self->output_literal_set)
+    {
+      g_free (clone->output_literal);
+      clone->output_literal = g_strdup (self->output_literal);
+      clone->output_literal_set = TRUE;
+    }
+  clone->input_regex = g_strdup (self->input_regex);
+  clone->autodetect = self->autodetect;
+  clone->max_length = self->max_length;
+
+  return TCPC_FILTER (clone);
 }
 
 static void

@@ -526,6 +526,33 @@ test_clone_settings (void)
   assert_parse (regex_clone, STRV ("a;;b;"), STRV ("a", "b"));
 }
 
+/* literal and autodetect are copied; an output literal that was never set
+ * still follows the literal in the clone */
+static void
+test_clone_literal (void)
+{
+  g_autoptr(TcpcFilter) literal = new_filter ("literal", "\n", NULL);
+  g_autoptr(TcpcFilter) detect = new_filter ("autodetect", TRUE, NULL);
+  g_autoptr(TcpcFilter) detect_clone = tcpc_filter_clone (detect);
+  g_autoptr(TcpcFilter) plain = TCPC_FILTER (tcpc_line_filter_new ());
+  g_autoptr(TcpcFilter) literal_clone = tcpc_filter_clone (literal);
+  g_autoptr(TcpcFilter) plain_clone = tcpc_filter_clone (plain);
+  TcpcLineFilter *line = TCPC_LINE_FILTER (literal_clone);
+
+  g_assert_cmpstr (tcpc_line_filter_get_literal (line), ==, "\n");
+  g_assert_cmpstr (tcpc_line_filter_get_output_literal (line), ==, "\n");
+  g_assert_false (tcpc_line_filter_get_autodetect (line));
+  g_assert_true (tcpc_line_filter_get_autodetect (TCPC_LINE_FILTER (detect_clone)));
+  assert_parse (literal_clone, STRV ("a\nb\r\n"), STRV ("a", "b\r"));
+
+  line = TCPC_LINE_FILTER (plain_clone);
+  g_assert_cmpstr (tcpc_line_filter_get_output_literal (line), ==, "\r\n");
+  tcpc_line_filter_set_literal (line, "|");
+  g_assert_cmpstr (tcpc_line_filter_get_output_literal (line), ==, "|");
+  g_assert_cmpuint (tcpc_line_filter_get_max_length (line), ==,
+                    TCPC_LINE_FILTER_DEFAULT_MAX_LENGTH);
+}
+
 static void
 test_clone_autodetect (void)
 {
@@ -1336,6 +1363,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/LineFilter/encode/round-trip", test_encode_round_trip);
   g_test_add_func ("/Tcpc/LineFilter/take-pending", test_take_pending);
   g_test_add_func ("/Tcpc/LineFilter/clone/settings", test_clone_settings);
+  g_test_add_func ("/Tcpc/LineFilter/clone/literal", test_clone_literal);
   g_test_add_func ("/Tcpc/LineFilter/clone/autodetect", test_clone_autodetect);
   g_test_add_func ("/Tcpc/LineFilter/properties", test_properties);
   for (i = 0; i < G_N_ELEMENTS (invalid_cases); i++)
