@@ -40,6 +40,7 @@ struct _Sink
   const char *act_on;      /* the record that triggers the action */
   Action      action;
   Sink       *next;        /* for ACTION_REPLACE */
+  GMainContext *context;   /* where the calls must run (NULL: the default) */
 };
 
 static void
@@ -93,7 +94,9 @@ input_cb (TcpcClient *client,
   char *str = record_string (record);
   gboolean act;
 
-  if (client != sink->client || !g_main_context_is_owner (g_main_context_default ()))
+  if (client != sink->client ||
+      !g_main_context_is_owner (sink->context != NULL ? sink->context : g_main_context_default ()) ||
+      g_main_context_get_thread_default () != sink->context)
     sink->n_wrong++;
 
   act = sink->act_on != NULL && strcmp (str, sink->act_on) == 0;
@@ -424,6 +427,37 @@ test_bulk (void)
   tcpc_test_server_free (server);
 }
 
+/* A client made under another thread-default context calls the function
+ * there. */
+static void
+test_other_context (void)
+{
+  GMainContext *context = g_main_context_new ();
+  TcpcTestServer *server;
+  TcpcClient *client;
+  TcpcTestRecorder *rec;
+  Sink sink;
+
+  g_main_context_push_thread_default (context);
+  server = server_writing ("a\nb\n");
+  client = tcpc_test_client_for (server);
+  rec = tcpc_test_recorder_new (client, 0);
+  sink_init (&sink, "func");
+  sink.context = context;
+  sink_install (&sink, client);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (sink.records->len >= 2, WAIT_MS);
+
+  assert_records (&sink, "a", "b");
+  g_assert_cmpuint (sink.n_wrong, ==, 0);
+
+  tcpc_test_finish_client (client, rec);
+  sink_clear (&sink);
+  tcpc_test_server_free (server);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -439,6 +473,7 @@ main (int    argc,
   g_test_add_func ("/Tcpc/InputFunc/unref-in-signal-handler", test_unref_in_signal_handler);
   g_test_add_func ("/Tcpc/InputFunc/pause-inside", test_pause_inside);
   g_test_add_func ("/Tcpc/InputFunc/bulk", test_bulk);
+  g_test_add_func ("/Tcpc/InputFunc/other-context", test_other_context);
 
   return g_test_run ();
 }
