@@ -135,44 +135,74 @@ input_cb (TcpcClient *client,
   tcpc_test_assert_strv_impl ((sink)->records, (sink)->name, __FILE__, __LINE__, \
                               G_STRFUNC, __VA_ARGS__, NULL)
 
-/* A server that writes @lines in one write and then reads to EOF. */
-static TcpcTestServer *
-server_writing (const char *lines)
+/* A loopback server that writes some lines in one write and reads to EOF,
+ * a client for it with a recorder, and a sink for the client's records. */
+typedef struct
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcTestServer   *server;
+  TcpcClient       *client;  /* weak: NULL once finalized */
+  TcpcTestRecorder *rec;
+  Sink              sink;
+} Fixture;
 
+static void
+fixture_init (Fixture    *f,
+              const char *lines)
+{
+  TcpcTestScript *script;
+
+  f->server = tcpc_test_server_new ();
+  script = tcpc_test_server_add_script (f->server);
   tcpc_test_script_write_string (script, lines);
   tcpc_test_script_read_to_eof (script);
+  f->client = tcpc_test_client_for (f->server);
+  g_object_add_weak_pointer (G_OBJECT (f->client), (gpointer *) &f->client);
+  f->rec = tcpc_test_recorder_new (f->client, 0);
+  sink_init (&f->sink, "func");
+  f->sink.context = g_main_context_get_thread_default ();
+}
 
-  return server;
+/* Installs the sink (set its action first) and starts the client. */
+static void
+fixture_start (Fixture *f)
+{
+  sink_install (&f->sink, f->client);
+  tcpc_client_start (f->client);
+}
+
+static void
+fixture_finish (Fixture *f)
+{
+  if (f->client != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (f->client), (gpointer *) &f->client);
+      tcpc_test_finish_client (f->client, f->rec);
+    }
+  else
+    tcpc_test_recorder_free (f->rec);
+  sink_clear (&f->sink);
+  tcpc_test_server_free (f->server);
 }
 
 /* Records go to the function, in order, and server-input is not emitted. */
 static void
 test_records (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Sink sink;
+  Fixture f;
 
-  sink_init (&sink, "func");
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (sink.records->len >= 3, WAIT_MS);
+  fixture_init (&f, "a\nb\nc\n");
+  fixture_start (&f);
+  TCPC_TEST_WAIT (f.sink.records->len >= 3, WAIT_MS);
   tcpc_test_spin (50);
 
-  assert_records (&sink, "a", "b", "c");
-  g_assert_cmpuint (sink.n_wrong, ==, 0);
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
-  g_assert_cmpuint (tcpc_client_get_records_received (client), ==, 3);
-  g_assert_cmpuint (sink.n_destroyed, ==, 0);
+  assert_records (&f.sink, "a", "b", "c");
+  g_assert_cmpuint (f.sink.n_wrong, ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (f.rec->events, "input:"), ==, 0);
+  g_assert_cmpuint (tcpc_client_get_records_received (f.client), ==, 3);
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 0);
 
-  tcpc_test_finish_client (client, rec);
-  g_assert_cmpuint (sink.n_destroyed, ==, 1);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
 }
 
 /* Unsetting the function from inside it: the next record of the same read
@@ -180,26 +210,20 @@ test_records (void)
 static void
 test_unset_inside (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\nd\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Sink sink;
+  Fixture f;
 
-  sink_init (&sink, "func");
-  sink.act_on = "b";
-  sink.action = ACTION_UNSET;
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "input:d");
+  fixture_init (&f, "a\nb\nc\nd\n");
+  f.sink.act_on = "b";
+  f.sink.action = ACTION_UNSET;
+  fixture_start (&f);
+  WAIT_EVENT (f.rec, "input:d");
 
-  assert_records (&sink, "a", "b");
-  g_assert_cmpuint (sink.n_destroyed, ==, 1);
-  tcpc_test_assert_events (rec, "started", "connected", "input:c", "input:d");
+  assert_records (&f.sink, "a", "b");
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
+  tcpc_test_assert_events (f.rec, "started", "connected", "input:c", "input:d");
 
-  tcpc_test_finish_client (client, rec);
-  g_assert_cmpuint (sink.n_destroyed, ==, 1);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
 }
 
 /* Replacing the function from inside it: the rest of the read goes to the
@@ -207,32 +231,27 @@ test_unset_inside (void)
 static void
 test_replace_inside (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\nd\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Sink first, second;
+  Fixture f;
+  Sink second;
 
-  sink_init (&first, "first");
+  fixture_init (&f, "a\nb\nc\nd\n");
   sink_init (&second, "second");
-  first.act_on = "a";
-  first.action = ACTION_REPLACE;
-  first.next = &second;
-  sink_install (&first, client);
-  tcpc_client_start (client);
+  f.sink.act_on = "a";
+  f.sink.action = ACTION_REPLACE;
+  f.sink.next = &second;
+  fixture_start (&f);
   TCPC_TEST_WAIT (second.records->len >= 3, WAIT_MS);
 
-  assert_records (&first, "a");
+  assert_records (&f.sink, "a");
   assert_records (&second, "b", "c", "d");
-  g_assert_cmpuint (first.n_destroyed, ==, 1);
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
   g_assert_cmpuint (second.n_destroyed, ==, 0);
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (f.rec->events, "input:"), ==, 0);
 
-  tcpc_test_finish_client (client, rec);
-  g_assert_cmpuint (first.n_destroyed, ==, 1);
+  fixture_finish (&f);
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
   g_assert_cmpuint (second.n_destroyed, ==, 1);
-  sink_clear (&first);
   sink_clear (&second);
-  tcpc_test_server_free (server);
 }
 
 /* Setting a function again, or NULL, destroys the old data once; a client
@@ -276,25 +295,18 @@ test_destroy_notify (void)
 static void
 test_shutdown_inside (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Sink sink;
+  Fixture f;
 
-  sink_init (&sink, "func");
-  sink.act_on = "a";
-  sink.action = ACTION_SHUTDOWN;
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "disconnected");
+  fixture_init (&f, "a\nb\nc\n");
+  f.sink.act_on = "a";
+  f.sink.action = ACTION_SHUTDOWN;
+  fixture_start (&f);
+  WAIT_EVENT (f.rec, "disconnected");
   tcpc_test_spin (50);
 
-  assert_records (&sink, "a");
-  tcpc_test_assert_events (rec, "started", "connected", "disconnected");
-
-  tcpc_test_finish_client (client, rec);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  assert_records (&f.sink, "a");
+  tcpc_test_assert_events (f.rec, "started", "connected", "disconnected");
+  fixture_finish (&f);
 }
 
 /* Dropping the last reference from inside the function: no further call,
@@ -302,29 +314,20 @@ test_shutdown_inside (void)
 static void
 test_unref_inside (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  gpointer weak = client;
-  Sink sink;
+  Fixture f;
 
-  sink_init (&sink, "func");
-  sink.act_on = "a";
-  sink.action = ACTION_UNREF;
-  g_object_add_weak_pointer (G_OBJECT (client), &weak);
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (weak == NULL, WAIT_MS);
-  WAIT_CONN_FINISHED (server, 0);
+  fixture_init (&f, "a\nb\nc\n");
+  f.sink.act_on = "a";
+  f.sink.action = ACTION_UNREF;
+  fixture_start (&f);
+  TCPC_TEST_WAIT (f.client == NULL, WAIT_MS);
+  WAIT_CONN_FINISHED (f.server, 0);
   tcpc_test_spin (50);
 
-  assert_records (&sink, "a");
-  g_assert_cmpuint (sink.n_destroyed, ==, 1);
-  tcpc_test_assert_events (rec, "started", "connected");
-
-  tcpc_test_recorder_free (rec);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  assert_records (&f.sink, "a");
+  g_assert_cmpuint (f.sink.n_destroyed, ==, 1);
+  tcpc_test_assert_events (f.rec, "started", "connected");
+  fixture_finish (&f);
 }
 
 /* Dropping the last reference from a server-input handler, with many
@@ -343,48 +346,40 @@ unref_on_input_cb (TcpcClient *client,
 static void
 test_unref_in_signal_handler (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\nd\ne\nf\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  gpointer weak = client;
+  Fixture f;
   guint n_calls = 0;
 
-  g_object_add_weak_pointer (G_OBJECT (client), &weak);
-  g_signal_connect (client, "server-input", G_CALLBACK (unref_on_input_cb), &n_calls);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (weak == NULL, WAIT_MS);
-  WAIT_CONN_FINISHED (server, 0);
+  fixture_init (&f, "a\nb\nc\nd\ne\nf\n");
+  g_signal_connect (f.client, "server-input", G_CALLBACK (unref_on_input_cb), &n_calls);
+  tcpc_client_start (f.client);
+  TCPC_TEST_WAIT (f.client == NULL, WAIT_MS);
+  WAIT_CONN_FINISHED (f.server, 0);
   tcpc_test_spin (50);
 
   g_assert_cmpuint (n_calls, ==, 1);
-  tcpc_test_server_free (server);
+  tcpc_test_assert_events (f.rec, "started", "connected", "input:a");
+  fixture_finish (&f);
 }
 
 /* Pausing from inside the function holds the rest back until resume. */
 static void
 test_pause_inside (void)
 {
-  TcpcTestServer *server = server_writing ("a\nb\nc\n");
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Sink sink;
+  Fixture f;
 
-  sink_init (&sink, "func");
-  sink.act_on = "a";
-  sink.action = ACTION_PAUSE;
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (sink.records->len >= 1, WAIT_MS);
+  fixture_init (&f, "a\nb\nc\n");
+  f.sink.act_on = "a";
+  f.sink.action = ACTION_PAUSE;
+  fixture_start (&f);
+  TCPC_TEST_WAIT (f.sink.records->len >= 1, WAIT_MS);
   tcpc_test_spin (100);
-  assert_records (&sink, "a");
+  assert_records (&f.sink, "a");
 
-  tcpc_client_resume_input (client);
-  TCPC_TEST_WAIT (sink.records->len >= 3, WAIT_MS);
-  assert_records (&sink, "a", "b", "c");
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
-
-  tcpc_test_finish_client (client, rec);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  tcpc_client_resume_input (f.client);
+  TCPC_TEST_WAIT (f.sink.records->len >= 3, WAIT_MS);
+  assert_records (&f.sink, "a", "b", "c");
+  g_assert_cmpuint (tcpc_test_count_prefix (f.rec->events, "input:"), ==, 0);
+  fixture_finish (&f);
 }
 
 /* Many records over several reads, with a partial record at every read
@@ -392,39 +387,29 @@ test_pause_inside (void)
 static void
 test_bulk (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
   GString *all = g_string_new (NULL);
   const guint n = 50000;
   guint i;
-  Sink sink;
+  Fixture f;
 
   for (i = 0; i < n; i++)
     g_string_append_printf (all, "record-%u\r\n", i);
-  tcpc_test_script_write (script, all->str, all->len);
-  tcpc_test_script_read_to_eof (script);
+  fixture_init (&f, all->str);
+  fixture_start (&f);
+  TCPC_TEST_WAIT (f.sink.records->len >= n, WAIT_LONG_MS);
 
-  sink_init (&sink, "func");
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (sink.records->len >= n, WAIT_LONG_MS);
-
-  g_assert_cmpuint (sink.records->len, ==, n);
+  g_assert_cmpuint (f.sink.records->len, ==, n);
   for (i = 0; i < n; i++)
     {
       char expected[32];
 
       g_snprintf (expected, sizeof expected, "record-%u", i);
-      g_assert_cmpstr (g_ptr_array_index (sink.records, i), ==, expected);
+      g_assert_cmpstr (g_ptr_array_index (f.sink.records, i), ==, expected);
     }
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (f.rec->events, "input:"), ==, 0);
 
-  tcpc_test_finish_client (client, rec);
+  fixture_finish (&f);
   g_string_free (all, TRUE);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
 }
 
 /* A client made under another thread-default context calls the function
@@ -433,27 +418,17 @@ static void
 test_other_context (void)
 {
   GMainContext *context = g_main_context_new ();
-  TcpcTestServer *server;
-  TcpcClient *client;
-  TcpcTestRecorder *rec;
-  Sink sink;
+  Fixture f;
 
   g_main_context_push_thread_default (context);
-  server = server_writing ("a\nb\n");
-  client = tcpc_test_client_for (server);
-  rec = tcpc_test_recorder_new (client, 0);
-  sink_init (&sink, "func");
-  sink.context = context;
-  sink_install (&sink, client);
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (sink.records->len >= 2, WAIT_MS);
+  fixture_init (&f, "a\nb\n");
+  fixture_start (&f);
+  TCPC_TEST_WAIT (f.sink.records->len >= 2, WAIT_MS);
 
-  assert_records (&sink, "a", "b");
-  g_assert_cmpuint (sink.n_wrong, ==, 0);
+  assert_records (&f.sink, "a", "b");
+  g_assert_cmpuint (f.sink.n_wrong, ==, 0);
 
-  tcpc_test_finish_client (client, rec);
-  sink_clear (&sink);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
 }

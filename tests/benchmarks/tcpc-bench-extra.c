@@ -348,6 +348,41 @@ run_connect_noproxy (Bench      *bench,
 }
 
 /* ------------------------------------------------------------------ */
+/* the line-counting modes                                              */
+
+/* bench->client, for a stream until the server closes */
+static void
+lines_client_new (Bench      *bench,
+                  const char *host,
+                  guint16     port,
+                  TcpcFilter *filter)
+{
+  bench->client = tcpc_client_new (host, port);
+  tcpc_client_set_filter (bench->client, filter);
+  watch (bench->client, bench);
+  g_signal_connect (bench->client, "disconnected", G_CALLBACK (disconnected_cb), bench);
+}
+
+/* Runs bench->client until it is disconnected, then reports the lines
+ * counted since @start and frees it. */
+static int
+lines_client_run (Bench  *bench,
+                  gint64  start)
+{
+  double seconds;
+
+  tcpc_client_start (bench->client);
+  g_main_loop_run (bench->loop);
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  g_print ("lines=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT " seconds=%.6f\n",
+           bench->lines, bench->bytes, seconds);
+  g_object_unref (bench->client);
+
+  return !bench->failed && bench->lines == bench->count ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* stream-filter: large records without framing                         */
 
 static void
@@ -376,7 +411,6 @@ run_stream_filter (Bench      *bench,
   GType (*get_type) (void) = NULL;
   g_autoptr(TcpcFilter) filter = NULL;
   gint64 start;
-  double seconds;
 
   /* Looked up at run time: the benchmark builds before the filter exists. */
   *(void **) &get_type = dlsym (RTLD_DEFAULT, "tcpc_stream_filter_get_type");
@@ -388,21 +422,10 @@ run_stream_filter (Bench      *bench,
   filter = g_object_new (get_type (), NULL);
 
   start = g_get_monotonic_time ();
-  bench->client = tcpc_client_new (host, port);
-  tcpc_client_set_filter (bench->client, filter);
-  watch (bench->client, bench);
+  lines_client_new (bench, host, port, filter);
   g_signal_connect (bench->client, "server-input", G_CALLBACK (chunk_input_cb), bench);
-  g_signal_connect (bench->client, "disconnected", G_CALLBACK (disconnected_cb), bench);
 
-  tcpc_client_start (bench->client);
-  g_main_loop_run (bench->loop);
-  seconds = (g_get_monotonic_time () - start) / 1e6;
-
-  g_print ("lines=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT " seconds=%.6f\n",
-           bench->lines, bench->bytes, seconds);
-  g_object_unref (bench->client);
-
-  return !bench->failed && bench->lines == bench->count ? 0 : 1;
+  return lines_client_run (bench, start);
 }
 
 /* ------------------------------------------------------------------ */
@@ -426,24 +449,12 @@ run_stream_func (Bench      *bench,
 {
   g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new_literal ("\n");
   gint64 start;
-  double seconds;
 
   start = g_get_monotonic_time ();
-  bench->client = tcpc_client_new (host, port);
-  tcpc_client_set_filter (bench->client, TCPC_FILTER (filter));
-  watch (bench->client, bench);
+  lines_client_new (bench, host, port, TCPC_FILTER (filter));
   tcpc_client_set_input_func (bench->client, count_record, bench, NULL);
-  g_signal_connect (bench->client, "disconnected", G_CALLBACK (disconnected_cb), bench);
 
-  tcpc_client_start (bench->client);
-  g_main_loop_run (bench->loop);
-  seconds = (g_get_monotonic_time () - start) / 1e6;
-
-  g_print ("lines=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT " seconds=%.6f\n",
-           bench->lines, bench->bytes, seconds);
-  g_object_unref (bench->client);
-
-  return !bench->failed && bench->lines == bench->count ? 0 : 1;
+  return lines_client_run (bench, start);
 }
 
 int
