@@ -126,7 +126,6 @@ _tcpc_reader_new (GInputStream              *stream,
   self->socket = socket != NULL ? g_object_ref (socket) : NULL;
   self->filter = g_object_ref (filter);
   self->context = g_main_context_ref (context);
-  self->cancellable = g_cancellable_new ();
   self->callbacks = callbacks;
   self->owner = owner;
 
@@ -457,6 +456,9 @@ tcpc_reader_wait (TcpcReader *self)
   if (self->reading)
     return;
 
+  /* only the asynchronous path (a stream that cannot be polled) needs it */
+  if (self->cancellable == NULL)
+    self->cancellable = g_cancellable_new ();
   self->reading = TRUE;
   self->read_chunk = chunk_alloc ();
   g_main_context_push_thread_default (self->context);
@@ -505,7 +507,8 @@ void
 _tcpc_reader_close (TcpcReader *self)
 {
   self->closed = TRUE;
-  g_cancellable_cancel (self->cancellable);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
   if (self->parse_source != NULL)
     {
       g_source_destroy (self->parse_source);

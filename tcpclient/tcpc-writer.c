@@ -74,7 +74,6 @@ _tcpc_writer_new (GOutputStream             *stream,
   g_atomic_ref_count_init (&self->ref_count);
   self->stream = g_object_ref (stream);
   self->context = g_main_context_ref (context);
-  self->cancellable = g_cancellable_new ();
   self->in_flight = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   self->callbacks = callbacks;
   self->owner = owner;
@@ -295,6 +294,9 @@ tcpc_writer_write (TcpcWriter *self)
   if (n == 0)
     return;
 
+  /* only the asynchronous path (a stream that cannot be polled) needs it */
+  if (self->cancellable == NULL)
+    self->cancellable = g_cancellable_new ();
   self->writing = TRUE;
   g_main_context_push_thread_default (self->context);
   g_output_stream_writev_async (self->stream, self->vectors, n, G_PRIORITY_DEFAULT,
@@ -383,7 +385,8 @@ void
 _tcpc_writer_close (TcpcWriter *self)
 {
   self->closed = TRUE;
-  g_cancellable_cancel (self->cancellable);
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
   if (self->kick != NULL)
     {
       g_source_destroy (self->kick);
