@@ -156,6 +156,9 @@ tcpc_reader_parse (TcpcReader *self)
   TcpcFilter *filter = NULL;
   TcpcFilterInterface *iface = NULL;
 
+  if (self->closed)
+    return;  /* the owner may be gone */
+
   self->dispatching++;
   self->callbacks->batch (self->owner, TRUE);
 
