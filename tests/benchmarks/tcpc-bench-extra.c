@@ -22,6 +22,11 @@
  *                  with the records going to a function set with
  *                  tcpc_client_set_input_func() instead of server-input
  *                                              -> lines= bytes= seconds=
+ *   emit-floor     no connection at all: COUNT emissions of server-input
+ *                  on an unconnected client, each with a new 63-byte slice
+ *                  of one 64 KiB GBytes, to a handler that counts; what a
+ *                  record costs in GSignal and GBytes alone (HOST and PORT
+ *                  are not used)                -> lines= bytes= seconds=
  *
  * The exit status is 0 when the count matches, 1 on failure, 2 for an
  * unsupported mode and 77 when the library lacks what the mode needs
@@ -457,6 +462,45 @@ run_stream_func (Bench      *bench,
   return lines_client_run (bench, start);
 }
 
+/* ------------------------------------------------------------------ */
+/* emit-floor: the signal and the record, without I/O                   */
+
+static void
+count_input_cb (TcpcClient *client,
+                GBytes     *record,
+                Bench      *bench)
+{
+  count_record (client, record, bench);
+}
+
+static int
+run_emit_floor (Bench *bench)
+{
+  g_autoptr(TcpcClient) client = tcpc_client_new ("127.0.0.1", 9);
+  g_autoptr(GBytes) chunk = g_bytes_new_take (g_malloc0 (65536), 65536);
+  guint signal_id = g_signal_lookup ("server-input", TCPC_TYPE_CLIENT);
+  gint64 start;
+  double seconds;
+  guint64 i;
+
+  g_signal_connect (client, "server-input", G_CALLBACK (count_input_cb), bench);
+
+  start = g_get_monotonic_time ();
+  for (i = 0; i < bench->count; i++)
+    {
+      GBytes *record = g_bytes_new_from_bytes (chunk, (i % 1024) * 64, 63);
+
+      g_signal_emit (client, signal_id, 0, record);
+      g_bytes_unref (record);
+    }
+  seconds = (g_get_monotonic_time () - start) / 1e6;
+
+  g_print ("lines=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT " seconds=%.6f\n",
+           bench->lines, bench->bytes, seconds);
+
+  return bench->lines == bench->count ? 0 : 1;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -468,13 +512,14 @@ main (int   argc,
 
   if (argc != 5)
     {
-      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter|stream-func HOST PORT COUNT\n",
+      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter|stream-func|emit-floor "
+                  "HOST PORT COUNT\n",
                   PROGRAM);
       return 2;
     }
   if (strcmp (argv[1], "idle") != 0 && strcmp (argv[1], "put") != 0 &&
       strcmp (argv[1], "connect-noproxy") != 0 && strcmp (argv[1], "stream-filter") != 0 &&
-      strcmp (argv[1], "stream-func") != 0)
+      strcmp (argv[1], "stream-func") != 0 && strcmp (argv[1], "emit-floor") != 0)
     {
       g_printerr ("%s: unsupported mode “%s”\n", PROGRAM, argv[1]);
       return 2;
@@ -493,8 +538,10 @@ main (int   argc,
     status = run_connect_noproxy (&bench, argv[2], port);
   else if (strcmp (argv[1], "stream-filter") == 0)
     status = run_stream_filter (&bench, argv[2], port);
-  else
+  else if (strcmp (argv[1], "stream-func") == 0)
     status = run_stream_func (&bench, argv[2], port);
+  else
+    status = run_emit_floor (&bench);
 
   g_source_remove (timeout_id);
   g_main_loop_unref (bench.loop);

@@ -130,6 +130,9 @@ MEASUREMENTS = [
                 'client', 'stream', stream_server(64), (10_000_000, 2000), 'lines'),
     Measurement('tcpcfunc64', 'lines64', 'TcpcClient + TcpcLineFilter, C input function',
                 'extra', 'stream-func', stream_server(64), (10_000_000, 2000), 'lines'),
+    # no I/O: the server is started but not used
+    Measurement('emitfloor', 'lines64', 'server-input emission + GBytes record alone, no I/O',
+                'extra', 'emit-floor', ('hold',), (10_000_000, 2000), 'lines'),
     Measurement('node64', 'lines64', 'peer: Node.js net, split + emit per line',
                 'node', 'stream', stream_server(64), (10_000_000, 2000), 'lines'),
     Measurement('asyncio64', 'lines64', 'peer: Python asyncio readline',
@@ -217,6 +220,7 @@ COMPARISONS = [
     Comparison('tcpc64', 'gdata64', 'goal ≥ 10× GDataInputStream', want=10.0),
     Comparison('tcpc64', 'node64', 'goal ≥ 1.0× Node.js', want=1.0),
     Comparison('tcpc64', 'poe64', 'goal ≥ 25× POE', want=25.0),
+    Comparison('emitfloor', 'node64', '(information: the ceiling of a server-input handler)'),
     Comparison('tcpcfunc64', 'tcpc64', '(information: no signal emission)'),
     Comparison('tcpcfunc64', 'node64', 'goal ≥ 1.0× Node.js', want=1.0),
     Comparison('tcpcfunc64', 'poe64', 'goal ≥ 25× POE', want=25.0),
