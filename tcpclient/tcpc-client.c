@@ -3236,6 +3236,9 @@ tcpc_client_finalize (GObject *object)
   g_free (priv->bind_address);
   g_free (priv->name);
   g_main_context_unref (priv->context);
+  /* a function set after dispose, and notifies still waiting */
+  if (priv->input_destroy != NULL)
+    priv->input_destroy (priv->input_data);
   if (priv->input_destroys != NULL)
     tcpc_client_run_input_destroys (self);
 
