@@ -50,6 +50,7 @@ class Conn:
         self.received = b''
         self.eof = False
         self.peer = sock.getpeername()
+        self.done = threading.Event()   # the handler has returned
 
     def recv(self, size=65536):
         data = self.sock.recv(size)
@@ -123,10 +124,20 @@ class Server:
                 sock.close()
             except OSError:
                 pass
+            if conn is not None:
+                conn.done.set()
 
     def conn(self, index=0):
         wait_for(lambda: len(self.conns) > index, what='connection %d' % index)
         return self.conns[index]
+
+    def finished_conn(self, index=0):
+        """The connection once its handler has returned: what it received
+        is complete even when the client exited first."""
+        conn = self.conn(index)
+        if not conn.done.wait(WAIT):
+            raise AssertionError('timed out waiting for the handler of connection %d' % index)
+        return conn
 
     def close(self):
         self.closed = True
@@ -655,7 +666,9 @@ class TestEndOfInput(CatTestCase):
         result = run_cat(['--close-on-eof'] + self.target(server), stdin=b'one\ntwo\n')
         self.assertEqual(result.returncode, 0)
         self.assertEqual(result.stdout, b'')
-        self.assertEqual(server.conn().received, b'one\r\ntwo\r\n')
+        # tcpc-cat exits without waiting for the server: its reading thread
+        # may not have run yet
+        self.assertEqual(server.finished_conn().received, b'one\r\ntwo\r\n')
         self.assertTrue(replied.wait(WAIT))
 
     def test_server_closes_first(self):
