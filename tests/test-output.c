@@ -1,0 +1,419 @@
+/* test-output.c: when what put() queues goes out
+ *
+ * put() never writes from inside the call: the write starts from the
+ * client's main context, once the code that called put() has returned, so
+ * that every record put meanwhile goes out together. These tests pin down
+ * what that promises: answers put by a server-input handler are written
+ * even when a nested main loop runs inside the handler, or when the server
+ * ends its stream in the same read; a client dropped right after put()
+ * sends nothing and does not disturb the others; clients on other contexts
+ * and threads write on their own.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <tcpclient.h>
+
+#include "tcpc-test-server.h"
+
+#define WAIT_MS         5000
+#define WAIT_LONG_MS   20000
+
+/* the server's connection ran its script to the end */
+#define WAIT_SCRIPT_DONE(server)                                             \
+  G_STMT_START {                                                             \
+    WAIT_CONNS ((server), 1);                                                \
+    TCPC_TEST_WAIT (tcpc_test_server_get_conn ((server), 0)->done, WAIT_MS); \
+  } G_STMT_END
+
+static char *
+record_string (GBytes *record)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (record, &size);
+
+  return g_strndup (data, size);
+}
+
+static void
+put_ok (TcpcClient *client,
+        const char *str)
+{
+  GError *error = NULL;
+
+  g_assert_true (tcpc_client_put_string (client, str, &error));
+  g_assert_no_error (error);
+}
+
+/* What a handler does with a question: "qN" is answered with "aN". */
+typedef struct
+{
+  TcpcTestServer *server;   /* for the nested loop's condition */
+  guint           n_answered;
+  gboolean        nested;   /* wait inside the handler until the server has it */
+  gboolean        unref;    /* drop the client right after put() */
+  gboolean        waited;   /* the nested wait saw the answer arrive */
+  guint64         expected; /* bytes the server must have (nested) */
+} Answerer;
+
+static gboolean
+server_has_bytes (gpointer user_data)
+{
+  Answerer *a = user_data;
+
+  return tcpc_test_server_n_conns (a->server) > 0 &&
+         tcpc_test_server_get_conn (a->server, 0)->n_received >= a->expected;
+}
+
+static void
+answer_cb (TcpcClient *client,
+           GBytes     *record,
+           Answerer   *a)
+{
+  g_autofree char *str = record_string (record);
+  g_autofree char *answer = NULL;
+
+  if (str[0] != 'q')
+    return;
+
+  answer = g_strdup_printf ("a%s", str + 1);
+  put_ok (client, answer);
+  a->n_answered++;
+
+  if (a->nested)
+    {
+      /* "aN\r\n" must reach the server while this handler still runs */
+      a->expected += strlen (answer) + 2;
+      tcpc_test_wait_until (server_has_bytes, a, WAIT_MS);
+      a->waited = TRUE;
+    }
+  if (a->unref)
+    g_object_unref (client);
+}
+
+/* Answers to records of one read, put by the handler, all arrive. */
+static void
+test_answers (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Answerer a = { server };
+  TcpcTestConn *conn;
+
+  tcpc_test_script_write_string (script, "q1\r\nq2\r\nq3\r\n");
+  tcpc_test_script_read_bytes (script, 12);
+  tcpc_test_script_close (script);
+  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_SCRIPT_DONE (server);
+
+  conn = tcpc_test_server_get_conn (server, 0);
+  g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a1\r\na2\r\na3\r\n");
+  g_assert_cmpuint (a.n_answered, ==, 3);
+  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, 3);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+/* A handler that puts an answer and then waits for it in a nested main
+ * loop: the answer goes out from the nested loop. */
+static void
+test_nested_loop (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Answerer a = { server };
+  TcpcTestConn *conn;
+
+  a.nested = TRUE;
+  tcpc_test_script_write_string (script, "q1\r\n");
+  tcpc_test_script_read_bytes (script, 4);
+  tcpc_test_script_write_string (script, "q2\r\n");
+  tcpc_test_script_read_bytes (script, 8);
+  tcpc_test_script_close (script);
+  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_SCRIPT_DONE (server);
+
+  conn = tcpc_test_server_get_conn (server, 0);
+  g_assert_true (a.waited);
+  g_assert_cmpuint (a.n_answered, ==, 2);
+  g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a1\r\na2\r\n");
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+static gboolean
+conn_past_shutdown (gpointer user_data)
+{
+  TcpcTestServer *server = user_data;
+
+  /* steps: 0 write, 1 shut down writing, 2 read */
+  return tcpc_test_server_n_conns (server) > 0 &&
+         tcpc_test_server_get_conn (server, 0)->step >= 2;
+}
+
+static void
+pause_cb (TcpcClient *client,
+          GIOStream  *stream,
+          GSocketAddress *address,
+          gpointer    user_data)
+{
+  tcpc_client_pause_input (client);
+}
+
+/* The server asks its last question and ends its stream: the question and
+ * the end come in one read of a full chunk, and the answer is still
+ * written before the client disconnects. */
+static void
+test_answer_before_eof (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Answerer a = { server };
+  GString *lines = g_string_new (NULL);
+  TcpcTestConn *conn;
+
+  /* exactly 64 KiB, the client's read size: 63 lines of 1 KiB, one of
+   * 1020 bytes, and the question */
+  while (lines->len < 63 * 1024)
+    {
+      g_string_append (lines, "x");
+      while (lines->len % 1024 != 1022)
+        g_string_append_c (lines, 'x');
+      g_string_append (lines, "\r\n");
+    }
+  while (lines->len < 65536 - 4 - 2)
+    g_string_append_c (lines, 'y');
+  g_string_append (lines, "\r\nq9\r\n");
+  g_assert_cmpuint (lines->len, ==, 65536);
+
+  tcpc_test_script_write (script, lines->str, lines->len);
+  tcpc_test_script_shutdown_write (script);
+  tcpc_test_script_read_bytes (script, 4);
+  g_signal_connect (client, "connected", G_CALLBACK (pause_cb), NULL);
+  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  /* everything, the end of the stream too, waits in the client's socket */
+  tcpc_test_wait_until (conn_past_shutdown, server, WAIT_MS);
+  tcpc_client_resume_input (client);
+  WAIT_EVENT (rec, "disconnected");
+
+  conn = tcpc_test_server_get_conn (server, 0);
+  TCPC_TEST_WAIT (conn->n_received >= 4, WAIT_MS);
+  g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a9\r\n");
+  g_assert_cmpuint (a.n_answered, ==, 1);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 65);
+
+  g_string_free (lines, TRUE);
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+/* Three clients on one context answer in the same loop iteration; the
+ * second drops its last reference right after put(), which discards its
+ * answer, and the others still write theirs. */
+static void
+test_several_clients (void)
+{
+  TcpcTestServer *servers[3];
+  TcpcClient *clients[3];
+  TcpcTestRecorder *recs[3];
+  Answerer answerers[3];
+  guint i;
+
+  for (i = 0; i < 3; i++)
+    {
+      TcpcTestScript *script;
+
+      servers[i] = tcpc_test_server_new ();
+      script = tcpc_test_server_add_script (servers[i]);
+      tcpc_test_script_write_string (script, "q1\r\n");
+      tcpc_test_script_read_to_eof (script);
+      clients[i] = tcpc_test_client_for (servers[i]);
+      recs[i] = tcpc_test_recorder_new (clients[i], 0);
+      memset (&answerers[i], 0, sizeof answerers[i]);
+      answerers[i].server = servers[i];
+      answerers[i].unref = i == 1;
+      g_signal_connect (clients[i], "server-input", G_CALLBACK (answer_cb), &answerers[i]);
+    }
+
+  /* the unref in the handler takes the reference the test holds */
+  g_object_add_weak_pointer (G_OBJECT (clients[1]), (gpointer *) &clients[1]);
+  for (i = 0; i < 3; i++)
+    tcpc_client_start (clients[i]);
+
+  TCPC_TEST_WAIT (clients[1] == NULL, WAIT_MS);
+  WAIT_CONN_FINISHED (servers[1], 0);
+  for (i = 0; i < 3; i += 2)
+    {
+      TcpcTestConn *conn;
+
+      WAIT_CONNS (servers[i], 1);
+      conn = tcpc_test_server_get_conn (servers[i], 0);
+      TCPC_TEST_WAIT (conn->n_received >= 4, WAIT_MS);
+      g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a1\r\n");
+      tcpc_client_shutdown (clients[i]);
+      WAIT_EVENT (recs[i], "disconnected");
+    }
+
+  g_assert_cmpuint (answerers[1].n_answered, ==, 1);
+  g_assert_cmpuint (tcpc_test_server_get_conn (servers[1], 0)->n_received, ==, 0);
+
+  for (i = 0; i < 3; i++)
+    {
+      if (clients[i] != NULL)
+        tcpc_test_finish_client (clients[i], recs[i]);
+      else
+        tcpc_test_recorder_free (recs[i]);
+      tcpc_test_server_free (servers[i]);
+    }
+}
+
+/* Put before the loop runs, outside any dispatch, then by a timer: each
+ * goes out once the context is iterated. */
+static gboolean
+put_later_cb (gpointer user_data)
+{
+  put_ok (TCPC_CLIENT (user_data), "later");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_put_outside_dispatch (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  TcpcTestConn *conn;
+
+  tcpc_test_script_read_bytes (script, 14);
+  tcpc_test_script_close (script);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  put_ok (client, "first");
+  g_timeout_add (10, put_later_cb, client);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_SCRIPT_DONE (server);
+
+  conn = tcpc_test_server_get_conn (server, 0);
+  g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "first\r\nlater\r\n");
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+/* Ping-pong on two threads at once, each with its own context, server
+ * and client: each context writes its own clients' output. */
+#define ROUNDS 200
+
+typedef struct
+{
+  guint    n_pongs;
+  gboolean wrong_context;
+} PingPong;
+
+static void
+pong_cb (TcpcClient *client,
+         GBytes     *record,
+         PingPong   *p)
+{
+  if (!g_main_context_is_owner (g_main_context_get_thread_default ()))
+    p->wrong_context = TRUE;
+  if (++p->n_pongs < ROUNDS)
+    put_ok (client, "ping");
+  else
+    tcpc_client_shutdown (client);
+}
+
+static void
+ping_connected_cb (TcpcClient     *client,
+                   GIOStream      *stream,
+                   GSocketAddress *address,
+                   gpointer        user_data)
+{
+  put_ok (client, "ping");
+}
+
+static gpointer
+pingpong_thread (gpointer user_data)
+{
+  GMainContext *context = g_main_context_new ();
+  TcpcTestServer *server;
+  TcpcTestScript *script;
+  TcpcClient *client;
+  TcpcTestRecorder *rec;
+  PingPong p = { 0 };
+
+  g_main_context_push_thread_default (context);
+  server = tcpc_test_server_new ();
+  script = tcpc_test_server_add_script (server);
+  tcpc_test_script_echo (script);
+  client = tcpc_test_client_for (server);
+  rec = tcpc_test_recorder_new (client, 0);
+  g_signal_connect (client, "connected", G_CALLBACK (ping_connected_cb), NULL);
+  g_signal_connect (client, "server-input", G_CALLBACK (pong_cb), &p);
+
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "disconnected"), WAIT_LONG_MS);
+
+  g_assert_cmpuint (p.n_pongs, ==, ROUNDS);
+  g_assert_false (p.wrong_context);
+  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, ROUNDS);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  return GUINT_TO_POINTER (TRUE);
+}
+
+static void
+test_threads (void)
+{
+  GThread *threads[2];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("pingpong", pingpong_thread, NULL);
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_assert_true (GPOINTER_TO_UINT (g_thread_join (threads[i])));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/Tcpc/Output/answers", test_answers);
+  g_test_add_func ("/Tcpc/Output/nested-loop", test_nested_loop);
+  g_test_add_func ("/Tcpc/Output/answer-before-eof", test_answer_before_eof);
+  g_test_add_func ("/Tcpc/Output/several-clients", test_several_clients);
+  g_test_add_func ("/Tcpc/Output/put-outside-dispatch", test_put_outside_dispatch);
+  g_test_add_func ("/Tcpc/Output/threads", test_threads);
+
+  return g_test_run ();
+}
