@@ -14,6 +14,8 @@
 #define MAX_VECTORS      64
 #define MAX_WRITE_BYTES  (4 * 1024 * 1024)
 
+typedef struct _TcpcKick TcpcKick;
+
 struct _TcpcWriter
 {
   gatomicrefcount            ref_count;
@@ -21,7 +23,8 @@ struct _TcpcWriter
   GOutputStream             *stream;
   GMainContext              *context;
   GCancellable              *cancellable;
-  GSource                   *kick;       /* starts the next write from the main loop */
+  TcpcKick                  *kick;       /* starts the next write from the main loop */
+  GList                      kick_link;  /* in kick->due while scheduled */
   GPollableOutputStream     *pollable;   /* NULL: write with writev_async */
   GSource                   *ready;      /* waits until the socket takes more */
 
@@ -37,7 +40,151 @@ struct _TcpcWriter
   guint                      writing : 1;  /* an async write, or a flush, is running */
   guint                      closed : 1;
   guint                      failed : 1;
+  guint                      scheduled : 1;  /* in kick->due */
 };
+
+/* Writes that put() asks for start from the main loop, never from inside
+ * put(): every record put by the same code goes out in one writev, and a
+ * reconnect or dispose right after put() sends nothing. One source per
+ * GMainContext, shared by the writers on it, starts them: a writer with
+ * output to start joins its queue, which allocates nothing per put, and a
+ * writer whose owner starts the write itself at the end of a read
+ * (_tcpc_writer_flush_now) leaves the queue before the source runs. The
+ * source is an ordinary one, so a nested main loop runs it too. */
+struct _TcpcKick
+{
+  GSource       source;
+  GMainContext *context;
+  GQueue        due;    /* of TcpcWriter, linked through kick_link */
+  guint         users;  /* writers holding it; changed under kicks_lock */
+};
+
+static GMutex      kicks_lock;
+static GHashTable *kicks;  /* GMainContext * -> TcpcKick * */
+
+static void tcpc_writer_write (TcpcWriter *self);
+static TcpcWriter *tcpc_writer_ref (TcpcWriter *self);
+
+static gboolean
+kick_prepare (GSource *source,
+              gint    *timeout)
+{
+  *timeout = -1;
+  return !g_queue_is_empty (&((TcpcKick *) source)->due);
+}
+
+static gboolean
+kick_check (GSource *source)
+{
+  return !g_queue_is_empty (&((TcpcKick *) source)->due);
+}
+
+static gboolean
+kick_dispatch (GSource     *source,
+               GSourceFunc  callback,
+               gpointer     user_data)
+{
+  TcpcKick *kick = (TcpcKick *) source;
+  guint n = kick->due.length;  /* writers that join meanwhile wait for the next round */
+  GList *link;
+
+  while (n-- > 0 && (link = g_queue_pop_head_link (&kick->due)) != NULL)
+    {
+      TcpcWriter *writer = tcpc_writer_ref (link->data);
+
+      writer->scheduled = FALSE;
+      if (!writer->writing && !writer->closed)
+        tcpc_writer_write (writer);
+      _tcpc_writer_unref (writer);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs kick_funcs = {
+  kick_prepare,
+  kick_check,
+  kick_dispatch,
+  NULL, NULL, NULL,
+};
+
+static TcpcKick *
+tcpc_kick_acquire (GMainContext *context)
+{
+  TcpcKick *kick;
+
+  g_mutex_lock (&kicks_lock);
+  if (kicks == NULL)
+    kicks = g_hash_table_new (NULL, NULL);
+  kick = g_hash_table_lookup (kicks, context);
+  if (kick == NULL)
+    {
+      kick = (TcpcKick *) g_source_new (&kick_funcs, sizeof (TcpcKick));
+      kick->context = context;
+      g_queue_init (&kick->due);
+      g_source_set_priority (&kick->source, G_PRIORITY_DEFAULT);
+      g_source_set_can_recurse (&kick->source, TRUE);
+      g_source_set_static_name (&kick->source, "[tcpclient] writer");
+      g_source_attach (&kick->source, context);
+      g_hash_table_insert (kicks, context, kick);
+    }
+  kick->users++;
+  g_mutex_unlock (&kicks_lock);
+
+  return kick;
+}
+
+static void
+tcpc_kick_release (TcpcKick *kick)
+{
+  gboolean last;
+
+  g_mutex_lock (&kicks_lock);
+  last = --kick->users == 0;
+  if (last)
+    g_hash_table_remove (kicks, kick->context);
+  g_mutex_unlock (&kicks_lock);
+
+  if (last)
+    {
+      g_assert (g_queue_is_empty (&kick->due));
+      g_source_destroy (&kick->source);
+      g_source_unref (&kick->source);
+    }
+}
+
+/* The write starts from the main loop (kick_dispatch), or earlier from
+ * _tcpc_writer_flush_now. */
+static void
+tcpc_writer_schedule (TcpcWriter *self)
+{
+  if (self->kick == NULL)
+    self->kick = tcpc_kick_acquire (self->context);
+
+  self->kick_link.data = self;
+  g_queue_push_tail_link (&self->kick->due, &self->kick_link);
+  self->scheduled = TRUE;
+
+  /* A context that another thread is polling must notice; one that is
+   * ours, or nobody's, runs the source in its next iteration anyway. */
+  if (self->kick->due.length == 1)
+    {
+      if (g_main_context_acquire (self->context))
+        g_main_context_release (self->context);
+      else
+        g_main_context_wakeup (self->context);
+    }
+}
+
+static void
+tcpc_writer_unschedule (TcpcWriter *self)
+{
+  if (!self->scheduled)
+    return;
+
+  g_queue_unlink (&self->kick->due, &self->kick_link);
+  self->scheduled = FALSE;
+}
 
 static TcpcWriter *
 tcpc_writer_ref (TcpcWriter *self)
@@ -52,7 +199,7 @@ _tcpc_writer_unref (TcpcWriter *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
 
-  g_assert (self->kick == NULL);
+  g_assert (self->kick == NULL && !self->scheduled);
   g_assert (self->ready == NULL);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&self->tail, g_byte_array_unref);
@@ -93,7 +240,6 @@ tcpc_writer_seal_tail (TcpcWriter *self)
     g_queue_push_tail (&self->queue, g_byte_array_free_to_bytes (g_steal_pointer (&self->tail)));
 }
 
-static void tcpc_writer_write (TcpcWriter *self);
 static void tcpc_writer_consume (TcpcWriter *self,
                                  gsize       written);
 
@@ -304,29 +450,16 @@ tcpc_writer_write (TcpcWriter *self)
   g_main_context_pop_thread_default (self->context);
 }
 
-static gboolean
-kick_cb (gpointer user_data)
-{
-  TcpcWriter *self = user_data;
-
-  g_clear_pointer (&self->kick, g_source_unref);
-  if (!self->writing && !self->closed)
-    tcpc_writer_write (self);
-
-  return G_SOURCE_REMOVE;
-}
-
 /* Starts the write that put() scheduled now: called by the owner at the
  * end of a dispatch of its own (after a read), which spares a main-loop
  * iteration per request and answer. */
 void
 _tcpc_writer_flush_now (TcpcWriter *self)
 {
-  if (self->kick == NULL)
+  if (!self->scheduled)
     return;
 
-  g_source_destroy (self->kick);
-  g_clear_pointer (&self->kick, g_source_unref);
+  tcpc_writer_unschedule (self);
   if (!self->writing && !self->closed)
     tcpc_writer_write (self);
 }
@@ -356,17 +489,8 @@ _tcpc_writer_push (TcpcWriter *self,
       g_queue_push_tail (&self->queue, g_bytes_ref (bytes));
     }
 
-  if (!self->writing && self->kick == NULL && self->ready == NULL)
-    {
-      /* Writing starts from the main loop, not from inside put(): every
-       * record put by the same handler goes out in one writev, and a
-       * reconnect or dispose right after put() sends nothing. */
-      self->kick = g_idle_source_new ();
-      g_source_set_priority (self->kick, G_PRIORITY_DEFAULT);
-      g_source_set_static_name (self->kick, "[tcpclient] writer");
-      g_source_set_callback (self->kick, kick_cb, self, NULL);
-      g_source_attach (self->kick, self->context);
-    }
+  if (!self->writing && !self->scheduled && self->ready == NULL)
+    tcpc_writer_schedule (self);
 }
 
 gsize
@@ -387,11 +511,9 @@ _tcpc_writer_close (TcpcWriter *self)
   self->closed = TRUE;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
+  tcpc_writer_unschedule (self);
   if (self->kick != NULL)
-    {
-      g_source_destroy (self->kick);
-      g_clear_pointer (&self->kick, g_source_unref);
-    }
+    tcpc_kick_release (g_steal_pointer (&self->kick));
   if (self->ready != NULL)
     {
       g_source_destroy (self->ready);
