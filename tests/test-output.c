@@ -402,6 +402,66 @@ test_threads (void)
     g_assert_true (GPOINTER_TO_UINT (g_thread_join (threads[i])));
 }
 
+/* What put(), put_data() and put_string() queue with a line filter: each
+ * record and the filter's output terminator, small records and large
+ * ones (which are not copied into the shared buffer) in their order. */
+static void
+check_line_output (TcpcFilter *filter,
+                   const char *terminator)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  g_autofree char *medium = g_strnfill (3000, 'x');
+  g_autofree char *large = g_strnfill (70000, 'y');
+  g_autoptr(GBytes) a = g_bytes_new_static ("a", 1);
+  g_autoptr(GBytes) large_bytes = g_bytes_new_static (large, 70000);
+  g_autoptr(GString) expected = g_string_new (NULL);
+  GError *error = NULL;
+  const char *parts[] = { "a", "", "b", medium, "c", large, "d" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (parts); i++)
+    g_string_append_printf (expected, "%s%s", parts[i], terminator);
+  tcpc_test_script_read_bytes (script, expected->len);
+  tcpc_test_script_close (script);
+  if (filter != NULL)
+    tcpc_client_set_filter (client, filter);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  g_assert_true (tcpc_client_put (client, a, &error));
+  g_assert_true (tcpc_client_put_data (client, NULL, 0, &error));
+  g_assert_true (tcpc_client_put_string (client, "b", &error));
+  g_assert_true (tcpc_client_put_data (client, (const guint8 *) medium, 3000, &error));
+  g_assert_true (tcpc_client_put_string (client, "c", &error));
+  g_assert_true (tcpc_client_put (client, large_bytes, &error));
+  g_assert_true (tcpc_client_put_data (client, (const guint8 *) "d", 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, 7);
+  g_assert_cmpuint (tcpc_client_get_pending_output_bytes (client), ==, expected->len);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_SCRIPT_DONE (server);
+
+  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, expected->len);
+  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
+                   ==, expected->str);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+  g_clear_object (&filter);
+}
+
+static void
+test_line_output (void)
+{
+  check_line_output (NULL, "\r\n");
+  check_line_output (TCPC_FILTER (tcpc_line_filter_new_literal ("\n")), "\n");
+  check_line_output (g_object_new (TCPC_TYPE_LINE_FILTER, "input-regex", "\\r?\\n",
+                                   "output-literal", "|", NULL), "|");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -414,6 +474,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Output/several-clients", test_several_clients);
   g_test_add_func ("/Tcpc/Output/put-outside-dispatch", test_put_outside_dispatch);
   g_test_add_func ("/Tcpc/Output/threads", test_threads);
+  g_test_add_func ("/Tcpc/Output/line-output", test_line_output);
 
   return g_test_run ();
 }
