@@ -13,7 +13,7 @@
 #include "tcpc-client.h"
 #include "tcpc-connector-private.h"
 #include "tcpc-enum-types.h"
-#include "tcpc-line-filter.h"
+#include "tcpc-line-filter-private.h"
 #include "tcpc-marshal.h"
 #include "tcpc-reader-private.h"
 #include "tcpc-writer-private.h"
@@ -1954,6 +1954,67 @@ tcpc_client_check_connected (TcpcClient  *self,
   return FALSE;
 }
 
+/* Encodes a record and queues it; @record, when not %NULL, holds @data.
+ * With the line filter, the default, the record and its terminator are
+ * queued as they are: no encoded copy is made first. */
+static gboolean
+tcpc_client_queue (TcpcClient    *self,
+                   GBytes        *record,
+                   gconstpointer  data,
+                   gsize          length,
+                   GError       **error)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  TcpcFilter *filter;
+
+  if (!tcpc_client_check_connected (self, error))
+    return FALSE;
+
+  filter = _tcpc_reader_get_filter (priv->reader);
+  if (G_TYPE_FROM_INSTANCE (filter) == TCPC_TYPE_LINE_FILTER)
+    {
+      const char *terminator;
+      gsize terminator_len;
+
+      /* a final type: nothing overrides its encode() */
+      terminator = _tcpc_line_filter_get_output_terminator ((TcpcLineFilter *) filter,
+                                                            &terminator_len, error);
+      if (terminator == NULL)
+        return FALSE;
+      _tcpc_writer_push_parts (priv->writer, record, data, length, terminator, terminator_len);
+    }
+  else
+    {
+      g_autoptr(GBytes) owned = NULL;
+      GBytes *encoded;
+      GError *local_error = NULL;
+
+      if (record == NULL)
+        record = owned = g_bytes_new (data, length);
+      encoded = tcpc_filter_encode (filter, record, &local_error);
+      if (encoded == NULL)
+        {
+          /* no error: the filter dropped the record */
+          if (local_error == NULL)
+            return TRUE;
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+      _tcpc_writer_push (priv->writer, encoded);
+      g_bytes_unref (encoded);
+    }
+
+  priv->records_sent++;
+
+  if (priv->writable && _tcpc_writer_get_pending (priv->writer) >= priv->high_water_mark)
+    {
+      priv->writable = FALSE;
+      tcpc_client_notify (self, PROP_WRITABLE);
+    }
+
+  return TRUE;
+}
+
 /**
  * tcpc_client_put:
  * @self: a #TcpcClient
@@ -1976,41 +2037,15 @@ tcpc_client_put (TcpcClient  *self,
                  GBytes      *record,
                  GError     **error)
 {
-  TcpcClientPrivate *priv;
-  GBytes *encoded;
-  GError *local_error = NULL;
+  gsize length;
+  gconstpointer data;
 
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  priv = tcpc_client_get_instance_private (self);
-
-  if (!tcpc_client_check_connected (self, error))
-    return FALSE;
-
-  encoded = tcpc_filter_encode (_tcpc_reader_get_filter (priv->reader), record, &local_error);
-  if (encoded == NULL)
-    {
-      if (local_error != NULL)
-        {
-          g_propagate_error (error, local_error);
-          return FALSE;
-        }
-      return TRUE;
-    }
-
-  _tcpc_writer_push (priv->writer, encoded);
-  g_bytes_unref (encoded);
-  priv->records_sent++;
-
-  if (priv->writable && _tcpc_writer_get_pending (priv->writer) >= priv->high_water_mark)
-    {
-      priv->writable = FALSE;
-      tcpc_client_notify (self, PROP_WRITABLE);
-    }
-
-  return TRUE;
+  data = g_bytes_get_data (record, &length);
+  return tcpc_client_queue (self, record, data, length, error);
 }
 
 /**
@@ -2032,17 +2067,11 @@ tcpc_client_put_data (TcpcClient    *self,
                       gsize          length,
                       GError       **error)
 {
-  g_autoptr(GBytes) record = NULL;
-
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!tcpc_client_check_connected (self, error))
-    return FALSE;
-
-  record = g_bytes_new (data, length);
-  return tcpc_client_put (self, record, error);
+  return tcpc_client_queue (self, NULL, data, length, error);
 }
 
 /**
@@ -2062,17 +2091,11 @@ tcpc_client_put_string (TcpcClient  *self,
                         const char  *record,
                         GError     **error)
 {
-  g_autoptr(GBytes) bytes = NULL;
-
   g_return_val_if_fail (TCPC_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!tcpc_client_check_connected (self, error))
-    return FALSE;
-
-  bytes = g_bytes_new (record, strlen (record));
-  return tcpc_client_put (self, bytes, error);
+  return tcpc_client_queue (self, NULL, record, strlen (record), error);
 }
 
 /**

@@ -9,7 +9,7 @@
 # define _GNU_SOURCE 1 /* memmem() */
 #endif
 
-#include "tcpc-line-filter.h"
+#include "tcpc-line-filter-private.h"
 #include "tcpc-input-buffer-private.h"
 
 #include <string.h>
@@ -1027,23 +1027,37 @@ tcpc_line_filter_next_record (TcpcFilter  *filter,
   return next_line (self, error);
 }
 
+const char *
+_tcpc_line_filter_get_output_terminator (TcpcLineFilter  *self,
+                                         gsize           *length,
+                                         GError         **error)
+{
+  const char *terminator;
+
+  if (!ensure_settings (self, error))
+    return NULL;
+
+  terminator = self->literal != NULL ? self->literal : self->output_literal;
+  *length = strlen (terminator);
+  return terminator;
+}
+
 static GBytes *
 tcpc_line_filter_encode (TcpcFilter  *filter,
                          GBytes      *record,
                          GError     **error)
 {
-  TcpcLineFilter *self = TCPC_LINE_FILTER (filter);
   const char *terminator;
   const guint8 *data;
   gsize size;
   gsize terminator_len;
   guint8 *buf;
 
-  if (!ensure_settings (self, error))
+  terminator = _tcpc_line_filter_get_output_terminator (TCPC_LINE_FILTER (filter),
+                                                        &terminator_len, error);
+  if (terminator == NULL)
     return NULL;
 
-  terminator = self->literal != NULL ? self->literal : self->output_literal;
-  terminator_len = strlen (terminator);
   data = g_bytes_get_data (record, &size);
 
   buf = g_malloc (size + terminator_len);

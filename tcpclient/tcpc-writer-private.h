@@ -30,6 +30,12 @@ TcpcWriter *_tcpc_writer_new         (GOutputStream             *stream,
                                       gpointer                   owner);
 void        _tcpc_writer_push        (TcpcWriter                *self,
                                       GBytes                    *bytes);
+void        _tcpc_writer_push_parts  (TcpcWriter                *self,
+                                      GBytes                    *record,
+                                      const void                *data,
+                                      gsize                      size,
+                                      const void                *suffix,
+                                      gsize                      suffix_len);
 void        _tcpc_writer_flush_now   (TcpcWriter                *self);
 gsize       _tcpc_writer_get_pending (TcpcWriter                *self);
 gboolean    _tcpc_writer_has_failed  (TcpcWriter                *self);

@@ -7,6 +7,8 @@
 
 #include "tcpc-writer-private.h"
 
+#include <string.h>
+
 /* Records smaller than this are copied into a shared buffer rather than
  * queued one by one, so a burst of small puts becomes a few large writes. */
 #define COALESCE_MAX     2048
@@ -464,33 +466,69 @@ _tcpc_writer_flush_now (TcpcWriter *self)
     tcpc_writer_write (self);
 }
 
+/* Queues an encoded record given in two parts: @size bytes at @data (the
+ * data of @record, when there is one: a large record is then queued
+ * without a copy) followed by @suffix_len bytes at @suffix. */
 void
-_tcpc_writer_push (TcpcWriter *self,
-                   GBytes     *bytes)
+_tcpc_writer_push_parts (TcpcWriter *self,
+                         GBytes     *record,
+                         const void *data,
+                         gsize       size,
+                         const void *suffix,
+                         gsize       suffix_len)
 {
-  gsize size = g_bytes_get_size (bytes);
+  gsize total = size + suffix_len;
 
-  if (self->closed || size == 0)
+  if (self->closed || total == 0)
     return;
 
-  self->pending += size;
+  self->pending += total;
 
-  if (size <= COALESCE_MAX)
+  if (total <= COALESCE_MAX)
     {
-      if (self->tail != NULL && self->tail->len + size > COALESCE_BUFFER)
+      if (self->tail != NULL && self->tail->len + total > COALESCE_BUFFER)
         tcpc_writer_seal_tail (self);
       if (self->tail == NULL)
-        self->tail = g_byte_array_sized_new (MAX (size, 1024));
-      g_byte_array_append (self->tail, g_bytes_get_data (bytes, NULL), size);
+        self->tail = g_byte_array_sized_new (MAX (total, 1024));
+      if (size > 0)
+        g_byte_array_append (self->tail, data, size);
+      if (suffix_len > 0)
+        g_byte_array_append (self->tail, suffix, suffix_len);
     }
   else
     {
       tcpc_writer_seal_tail (self);
-      g_queue_push_tail (&self->queue, g_bytes_ref (bytes));
+      if (record != NULL)
+        {
+          if (size > 0)
+            g_queue_push_tail (&self->queue, g_bytes_ref (record));
+          if (suffix_len > 0)
+            g_queue_push_tail (&self->queue, g_bytes_new (suffix, suffix_len));
+        }
+      else
+        {
+          guint8 *buf = g_malloc (total);
+
+          if (size > 0)
+            memcpy (buf, data, size);
+          if (suffix_len > 0)
+            memcpy (buf + size, suffix, suffix_len);
+          g_queue_push_tail (&self->queue, g_bytes_new_take (buf, total));
+        }
     }
 
   if (!self->writing && !self->scheduled && self->ready == NULL)
     tcpc_writer_schedule (self);
+}
+
+void
+_tcpc_writer_push (TcpcWriter *self,
+                   GBytes     *bytes)
+{
+  gsize size;
+  gconstpointer data = g_bytes_get_data (bytes, &size);
+
+  _tcpc_writer_push_parts (self, bytes, data, size, NULL, 0);
 }
 
 gsize
