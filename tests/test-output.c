@@ -13,6 +13,7 @@
  */
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <gio/gio.h>
 #include <tcpclient.h>
@@ -462,6 +463,92 @@ test_line_output (void)
                                    "output-literal", "|", NULL), "|");
 }
 
+/* Small records put a few at a time while the server does not read, and
+ * only while less than 32 KiB wait: the socket fills up, writes of the
+ * coalescing buffer are partial, and every byte still arrives once, in
+ * order. */
+#define SLOW_RECORDS     7000
+#define SLOW_RECORD_LEN    98   /* 100 bytes with "\r\n" */
+
+typedef struct
+{
+  TcpcClient *client;
+  guint       n_put;
+  guint       n_blocked;  /* puts made while output was not writable */
+} SlowPutter;
+
+static gboolean
+slow_put_cb (gpointer user_data)
+{
+  SlowPutter *sp = user_data;
+  guint i;
+
+  /* like a program that minds its output queue: the records wait in the
+   * client's buffer, not in a queue of buffers, when the socket is full */
+  if (tcpc_client_get_pending_output_bytes (sp->client) >= 32768)
+    return G_SOURCE_CONTINUE;
+
+  for (i = 0; i < 10 && sp->n_put < SLOW_RECORDS; i++)
+    {
+      char record[SLOW_RECORD_LEN + 1];
+
+      g_snprintf (record, sizeof record, "%07u%0*d", sp->n_put, SLOW_RECORD_LEN - 7, 0);
+      if (!tcpc_client_get_writable (sp->client))
+        sp->n_blocked++;
+      put_ok (sp->client, record);
+      sp->n_put++;
+    }
+
+  return sp->n_put < SLOW_RECORDS ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+small_sndbuf_cb (TcpcClient     *client,
+                 GIOStream      *stream,
+                 GSocketAddress *address,
+                 gpointer        user_data)
+{
+  GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, 4096, NULL));
+}
+
+static void
+test_slow_reader (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  SlowPutter sp = { client };
+  g_autoptr(GString) expected = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < SLOW_RECORDS; i++)
+    g_string_append_printf (expected, "%07u%0*d\r\n", i, SLOW_RECORD_LEN - 7, 0);
+  tcpc_test_script_wait (script, 300);
+  tcpc_test_script_read_bytes (script, expected->len);
+  tcpc_test_script_close (script);
+  /* writable shows when the socket stopped taking the records */
+  g_object_set (client, "output-high-water-mark", 8192, NULL);
+  g_signal_connect (client, "connected", G_CALLBACK (small_sndbuf_cb), NULL);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  g_idle_add (slow_put_cb, &sp);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_SCRIPT_DONE (server);
+
+  g_assert_cmpuint (sp.n_put, ==, SLOW_RECORDS);
+  g_assert_cmpuint (sp.n_blocked, >, 0);
+  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, expected->len);
+  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
+                   ==, expected->str);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -475,6 +562,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Output/put-outside-dispatch", test_put_outside_dispatch);
   g_test_add_func ("/Tcpc/Output/threads", test_threads);
   g_test_add_func ("/Tcpc/Output/line-output", test_line_output);
+  g_test_add_func ("/Tcpc/Output/slow-reader", test_slow_reader);
 
   return g_test_run ();
 }
