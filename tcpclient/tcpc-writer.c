@@ -15,6 +15,9 @@
 #define COALESCE_BUFFER  (64 * 1024)
 #define MAX_VECTORS      64
 #define MAX_WRITE_BYTES  (4 * 1024 * 1024)
+/* A coalescing buffer that never held more than this is kept for the next
+ * records once written, rather than freed and allocated again. */
+#define TAIL_KEEP        4096
 
 typedef struct _TcpcKick TcpcKick;
 
@@ -32,6 +35,7 @@ struct _TcpcWriter
 
   GQueue                     queue;      /* of GBytes, waiting */
   GByteArray                *tail;       /* small records being coalesced */
+  gsize                      tail_peak;  /* the most it held */
   GPtrArray                 *in_flight;  /* GBytes given to the current write */
   GOutputVector              vectors[MAX_VECTORS];
   gsize                      pending;    /* bytes queued, coalesced or in flight */
@@ -239,7 +243,10 @@ static void
 tcpc_writer_seal_tail (TcpcWriter *self)
 {
   if (self->tail != NULL && self->tail->len > 0)
-    g_queue_push_tail (&self->queue, g_byte_array_free_to_bytes (g_steal_pointer (&self->tail)));
+    {
+      g_queue_push_tail (&self->queue, g_byte_array_free_to_bytes (g_steal_pointer (&self->tail)));
+      self->tail_peak = 0;
+    }
 }
 
 static void tcpc_writer_consume (TcpcWriter *self,
@@ -286,6 +293,34 @@ tcpc_writer_fail (TcpcWriter   *self,
 
 static gboolean ready_cb (GObject *stream, gpointer user_data);
 
+/* The common case, small records only: the coalescing buffer is written
+ * as it is, with no GBytes made of it, and kept for the next records when
+ * it stayed small. */
+static GPollableReturn
+tcpc_writer_write_tail (TcpcWriter  *self,
+                        gsize       *written,
+                        GError     **error)
+{
+  GOutputVector vector = { self->tail->data, self->tail->len };
+  GPollableReturn ret;
+
+  ret = g_pollable_output_stream_writev_nonblocking (self->pollable, &vector, 1,
+                                                     written, NULL, error);
+  if (ret != G_POLLABLE_RETURN_OK)
+    *written = 0;
+  else if (*written < self->tail->len)
+    g_byte_array_remove_range (self->tail, 0, *written);
+  else if (self->tail_peak <= TAIL_KEEP)
+    g_byte_array_set_size (self->tail, 0);
+  else
+    {
+      g_clear_pointer (&self->tail, g_byte_array_unref);
+      self->tail_peak = 0;
+    }
+
+  return ret;
+}
+
 /* Writes without blocking for as long as the socket takes it, from a
  * main-loop dispatch (never from inside put()). What does not fit waits
  * for the socket to become writable. */
@@ -303,12 +338,18 @@ tcpc_writer_flush (TcpcWriter *self)
     {
       GError *error = NULL;
       gsize written = 0;
-      guint n = tcpc_writer_fill (self);
       GPollableReturn ret;
 
-      ret = g_pollable_output_stream_writev_nonblocking (self->pollable, self->vectors, n,
-                                                         &written, NULL, &error);
-      tcpc_writer_consume (self, ret == G_POLLABLE_RETURN_OK ? written : 0);
+      if (g_queue_is_empty (&self->queue))
+        ret = tcpc_writer_write_tail (self, &written, &error);
+      else
+        {
+          guint n = tcpc_writer_fill (self);
+
+          ret = g_pollable_output_stream_writev_nonblocking (self->pollable, self->vectors, n,
+                                                             &written, NULL, &error);
+          tcpc_writer_consume (self, ret == G_POLLABLE_RETURN_OK ? written : 0);
+        }
 
       if (ret == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
@@ -494,6 +535,7 @@ _tcpc_writer_push_parts (TcpcWriter *self,
         g_byte_array_append (self->tail, data, size);
       if (suffix_len > 0)
         g_byte_array_append (self->tail, suffix, suffix_len);
+      self->tail_peak = MAX (self->tail_peak, self->tail->len);
     }
   else
     {
