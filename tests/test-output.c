@@ -30,6 +30,32 @@
     TCPC_TEST_WAIT (tcpc_test_server_get_conn ((server), 0)->done, WAIT_MS); \
   } G_STMT_END
 
+/* A loopback server with one script, to fill in, and a client for it
+ * with a recorder. */
+typedef struct
+{
+  TcpcTestServer   *server;
+  TcpcTestScript   *script;
+  TcpcClient       *client;
+  TcpcTestRecorder *rec;
+} Fixture;
+
+static void
+fixture_init (Fixture *f)
+{
+  f->server = tcpc_test_server_new ();
+  f->script = tcpc_test_server_add_script (f->server);
+  f->client = tcpc_test_client_for (f->server);
+  f->rec = tcpc_test_recorder_new (f->client, 0);
+}
+
+static void
+fixture_finish (Fixture *f)
+{
+  tcpc_test_finish_client (f->client, f->rec);
+  tcpc_test_server_free (f->server);
+}
+
 static char *
 record_string (GBytes *record)
 {
@@ -95,33 +121,40 @@ answer_cb (TcpcClient *client,
     g_object_unref (client);
 }
 
+/* Runs the fixture's client, answering with @a, until the server's script
+ * is done; returns the server's side of the connection. */
+static TcpcTestConn *
+run_answerer (Fixture  *f,
+              Answerer *a)
+{
+  a->server = f->server;
+  g_signal_connect (f->client, "server-input", G_CALLBACK (answer_cb), a);
+  tcpc_client_start (f->client);
+  WAIT_EVENT (f->rec, "disconnected");
+  WAIT_SCRIPT_DONE (f->server);
+
+  return tcpc_test_server_get_conn (f->server, 0);
+}
+
 /* Answers to records of one read, put by the handler, all arrive. */
 static void
 test_answers (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Answerer a = { server };
+  Fixture f;
+  Answerer a = { 0 };
   TcpcTestConn *conn;
 
-  tcpc_test_script_write_string (script, "q1\r\nq2\r\nq3\r\n");
-  tcpc_test_script_read_bytes (script, 12);
-  tcpc_test_script_close (script);
-  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+  fixture_init (&f);
+  tcpc_test_script_write_string (f.script, "q1\r\nq2\r\nq3\r\n");
+  tcpc_test_script_read_bytes (f.script, 12);
+  tcpc_test_script_close (f.script);
+  conn = run_answerer (&f, &a);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "disconnected");
-  WAIT_SCRIPT_DONE (server);
-
-  conn = tcpc_test_server_get_conn (server, 0);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a1\r\na2\r\na3\r\n");
   g_assert_cmpuint (a.n_answered, ==, 3);
-  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, 3);
+  g_assert_cmpuint (tcpc_client_get_records_sent (f.client), ==, 3);
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
 }
 
 /* A handler that puts an answer and then waits for it in a nested main
@@ -129,32 +162,24 @@ test_answers (void)
 static void
 test_nested_loop (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Answerer a = { server };
+  Fixture f;
+  Answerer a = { 0 };
   TcpcTestConn *conn;
 
+  fixture_init (&f);
   a.nested = TRUE;
-  tcpc_test_script_write_string (script, "q1\r\n");
-  tcpc_test_script_read_bytes (script, 4);
-  tcpc_test_script_write_string (script, "q2\r\n");
-  tcpc_test_script_read_bytes (script, 8);
-  tcpc_test_script_close (script);
-  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+  tcpc_test_script_write_string (f.script, "q1\r\n");
+  tcpc_test_script_read_bytes (f.script, 4);
+  tcpc_test_script_write_string (f.script, "q2\r\n");
+  tcpc_test_script_read_bytes (f.script, 8);
+  tcpc_test_script_close (f.script);
+  conn = run_answerer (&f, &a);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "disconnected");
-  WAIT_SCRIPT_DONE (server);
-
-  conn = tcpc_test_server_get_conn (server, 0);
   g_assert_true (a.waited);
   g_assert_cmpuint (a.n_answered, ==, 2);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a1\r\na2\r\n");
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
 }
 
 static gboolean
@@ -182,14 +207,13 @@ pause_cb (TcpcClient *client,
 static void
 test_answer_before_eof (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  Answerer a = { server };
+  Fixture f;
+  Answerer a = { 0 };
   GString *lines = g_string_new (NULL);
   TcpcTestConn *conn;
 
+  fixture_init (&f);
+  a.server = f.server;
   /* exactly 64 KiB, the client's read size: 63 lines of 1 KiB, one of
    * 1020 bytes, and the question */
   while (lines->len < 63 * 1024)
@@ -204,28 +228,27 @@ test_answer_before_eof (void)
   g_string_append (lines, "\r\nq9\r\n");
   g_assert_cmpuint (lines->len, ==, 65536);
 
-  tcpc_test_script_write (script, lines->str, lines->len);
-  tcpc_test_script_shutdown_write (script);
-  tcpc_test_script_read_bytes (script, 4);
-  g_signal_connect (client, "connected", G_CALLBACK (pause_cb), NULL);
-  g_signal_connect (client, "server-input", G_CALLBACK (answer_cb), &a);
+  tcpc_test_script_write (f.script, lines->str, lines->len);
+  tcpc_test_script_shutdown_write (f.script);
+  tcpc_test_script_read_bytes (f.script, 4);
+  g_signal_connect (f.client, "connected", G_CALLBACK (pause_cb), NULL);
+  g_signal_connect (f.client, "server-input", G_CALLBACK (answer_cb), &a);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "connected");
+  tcpc_client_start (f.client);
+  WAIT_EVENT (f.rec, "connected");
   /* everything, the end of the stream too, waits in the client's socket */
-  tcpc_test_wait_until (conn_past_shutdown, server, WAIT_MS);
-  tcpc_client_resume_input (client);
-  WAIT_EVENT (rec, "disconnected");
+  tcpc_test_wait_until (conn_past_shutdown, f.server, WAIT_MS);
+  tcpc_client_resume_input (f.client);
+  WAIT_EVENT (f.rec, "disconnected");
 
-  conn = tcpc_test_server_get_conn (server, 0);
+  conn = tcpc_test_server_get_conn (f.server, 0);
   TCPC_TEST_WAIT (conn->n_received >= 4, WAIT_MS);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "a9\r\n");
   g_assert_cmpuint (a.n_answered, ==, 1);
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 65);
+  g_assert_cmpuint (tcpc_test_count_prefix (f.rec->events, "input:"), ==, 65);
 
   g_string_free (lines, TRUE);
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
 }
 
 /* Three clients on one context answer in the same loop iteration; the
@@ -300,27 +323,24 @@ put_later_cb (gpointer user_data)
 static void
 test_put_outside_dispatch (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Fixture f;
   TcpcTestConn *conn;
 
-  tcpc_test_script_read_bytes (script, 14);
-  tcpc_test_script_close (script);
+  fixture_init (&f);
+  tcpc_test_script_read_bytes (f.script, 14);
+  tcpc_test_script_close (f.script);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "connected");
-  put_ok (client, "first");
-  g_timeout_add (10, put_later_cb, client);
-  WAIT_EVENT (rec, "disconnected");
-  WAIT_SCRIPT_DONE (server);
+  tcpc_client_start (f.client);
+  WAIT_EVENT (f.rec, "connected");
+  put_ok (f.client, "first");
+  g_timeout_add (10, put_later_cb, f.client);
+  WAIT_EVENT (f.rec, "disconnected");
+  WAIT_SCRIPT_DONE (f.server);
 
-  conn = tcpc_test_server_get_conn (server, 0);
+  conn = tcpc_test_server_get_conn (f.server, 0);
   g_assert_cmpstr (tcpc_test_conn_received_str (conn), ==, "first\r\nlater\r\n");
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
 }
 
 /* Ping-pong on two threads at once, each with its own context, server
@@ -359,30 +379,24 @@ static gpointer
 pingpong_thread (gpointer user_data)
 {
   GMainContext *context = g_main_context_new ();
-  TcpcTestServer *server;
-  TcpcTestScript *script;
-  TcpcClient *client;
-  TcpcTestRecorder *rec;
   PingPong p = { 0 };
+  Fixture f;
 
+  /* the fixture's server and client belong to this thread's context */
   g_main_context_push_thread_default (context);
-  server = tcpc_test_server_new ();
-  script = tcpc_test_server_add_script (server);
-  tcpc_test_script_echo (script);
-  client = tcpc_test_client_for (server);
-  rec = tcpc_test_recorder_new (client, 0);
-  g_signal_connect (client, "connected", G_CALLBACK (ping_connected_cb), NULL);
-  g_signal_connect (client, "server-input", G_CALLBACK (pong_cb), &p);
+  fixture_init (&f);
+  tcpc_test_script_echo (f.script);
+  g_signal_connect (f.client, "connected", G_CALLBACK (ping_connected_cb), NULL);
+  g_signal_connect (f.client, "server-input", G_CALLBACK (pong_cb), &p);
 
-  tcpc_client_start (client);
-  TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "disconnected"), WAIT_LONG_MS);
+  tcpc_client_start (f.client);
+  TCPC_TEST_WAIT (tcpc_test_recorder_has (f.rec, "disconnected"), WAIT_LONG_MS);
 
   g_assert_cmpuint (p.n_pongs, ==, ROUNDS);
   g_assert_false (p.wrong_context);
-  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, ROUNDS);
+  g_assert_cmpuint (tcpc_client_get_records_sent (f.client), ==, ROUNDS);
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
   while (g_main_context_iteration (context, FALSE))
     ;
   g_main_context_pop_thread_default (context);
@@ -410,10 +424,7 @@ static void
 check_line_output (TcpcFilter *filter,
                    const char *terminator)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  Fixture f;
   g_autofree char *medium = g_strnfill (3000, 'x');
   g_autofree char *large = g_strnfill (70000, 'y');
   g_autoptr(GBytes) a = g_bytes_new_static ("a", 1);
@@ -423,34 +434,34 @@ check_line_output (TcpcFilter *filter,
   const char *parts[] = { "a", "", "b", medium, "c", large, "d" };
   guint i;
 
+  fixture_init (&f);
   for (i = 0; i < G_N_ELEMENTS (parts); i++)
     g_string_append_printf (expected, "%s%s", parts[i], terminator);
-  tcpc_test_script_read_bytes (script, expected->len);
-  tcpc_test_script_close (script);
+  tcpc_test_script_read_bytes (f.script, expected->len);
+  tcpc_test_script_close (f.script);
   if (filter != NULL)
-    tcpc_client_set_filter (client, filter);
+    tcpc_client_set_filter (f.client, filter);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "connected");
-  g_assert_true (tcpc_client_put (client, a, &error));
-  g_assert_true (tcpc_client_put_data (client, NULL, 0, &error));
-  g_assert_true (tcpc_client_put_string (client, "b", &error));
-  g_assert_true (tcpc_client_put_data (client, (const guint8 *) medium, 3000, &error));
-  g_assert_true (tcpc_client_put_string (client, "c", &error));
-  g_assert_true (tcpc_client_put (client, large_bytes, &error));
-  g_assert_true (tcpc_client_put_data (client, (const guint8 *) "d", 1, &error));
+  tcpc_client_start (f.client);
+  WAIT_EVENT (f.rec, "connected");
+  g_assert_true (tcpc_client_put (f.client, a, &error));
+  g_assert_true (tcpc_client_put_data (f.client, NULL, 0, &error));
+  g_assert_true (tcpc_client_put_string (f.client, "b", &error));
+  g_assert_true (tcpc_client_put_data (f.client, (const guint8 *) medium, 3000, &error));
+  g_assert_true (tcpc_client_put_string (f.client, "c", &error));
+  g_assert_true (tcpc_client_put (f.client, large_bytes, &error));
+  g_assert_true (tcpc_client_put_data (f.client, (const guint8 *) "d", 1, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (tcpc_client_get_records_sent (client), ==, 7);
-  g_assert_cmpuint (tcpc_client_get_pending_output_bytes (client), ==, expected->len);
-  WAIT_EVENT (rec, "disconnected");
-  WAIT_SCRIPT_DONE (server);
+  g_assert_cmpuint (tcpc_client_get_records_sent (f.client), ==, 7);
+  g_assert_cmpuint (tcpc_client_get_pending_output_bytes (f.client), ==, expected->len);
+  WAIT_EVENT (f.rec, "disconnected");
+  WAIT_SCRIPT_DONE (f.server);
 
-  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, expected->len);
-  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
+  g_assert_cmpuint (tcpc_test_server_get_conn (f.server, 0)->n_received, ==, expected->len);
+  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (f.server, 0)),
                    ==, expected->str);
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
   g_clear_object (&filter);
 }
 
@@ -516,37 +527,35 @@ small_sndbuf_cb (TcpcClient     *client,
 static void
 test_slow_reader (void)
 {
-  TcpcTestServer *server = tcpc_test_server_new ();
-  TcpcTestScript *script = tcpc_test_server_add_script (server);
-  TcpcClient *client = tcpc_test_client_for (server);
-  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
-  SlowPutter sp = { client };
+  Fixture f;
+  SlowPutter sp = { 0 };
   g_autoptr(GString) expected = g_string_new (NULL);
   guint i;
 
+  fixture_init (&f);
+  sp.client = f.client;
   for (i = 0; i < SLOW_RECORDS; i++)
     g_string_append_printf (expected, "%07u%0*d\r\n", i, SLOW_RECORD_LEN - 7, 0);
-  tcpc_test_script_wait (script, 300);
-  tcpc_test_script_read_bytes (script, expected->len);
-  tcpc_test_script_close (script);
+  tcpc_test_script_wait (f.script, 300);
+  tcpc_test_script_read_bytes (f.script, expected->len);
+  tcpc_test_script_close (f.script);
   /* writable shows when the socket stopped taking the records */
-  g_object_set (client, "output-high-water-mark", 8192, NULL);
-  g_signal_connect (client, "connected", G_CALLBACK (small_sndbuf_cb), NULL);
+  g_object_set (f.client, "output-high-water-mark", 8192, NULL);
+  g_signal_connect (f.client, "connected", G_CALLBACK (small_sndbuf_cb), NULL);
 
-  tcpc_client_start (client);
-  WAIT_EVENT (rec, "connected");
+  tcpc_client_start (f.client);
+  WAIT_EVENT (f.rec, "connected");
   g_idle_add (slow_put_cb, &sp);
-  WAIT_EVENT (rec, "disconnected");
-  WAIT_SCRIPT_DONE (server);
+  WAIT_EVENT (f.rec, "disconnected");
+  WAIT_SCRIPT_DONE (f.server);
 
   g_assert_cmpuint (sp.n_put, ==, SLOW_RECORDS);
   g_assert_cmpuint (sp.n_blocked, >, 0);
-  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, expected->len);
-  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
+  g_assert_cmpuint (tcpc_test_server_get_conn (f.server, 0)->n_received, ==, expected->len);
+  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (f.server, 0)),
                    ==, expected->str);
 
-  tcpc_test_finish_client (client, rec);
-  tcpc_test_server_free (server);
+  fixture_finish (&f);
 }
 
 int
