@@ -139,15 +139,16 @@ MEASUREMENTS = [
                 'asyncio', 'stream', stream_server(64), (1_500_000, 2000), 'lines'),
     Measurement('poe64', 'lines64', 'peer: Perl POE Client::TCP + Filter::Line',
                 'poe', 'stream', stream_server(64), (500_000, 2000), 'lines'),
-    # 4 KiB lines
+    # 4 KiB lines: 4 GB for the fast readers, about a second each, so that
+    # a moment of other work on the machine weighs less in a run
     Measurement('raw4k', 'lines4k', 'raw C: blocking recv + memchr (floor)',
-                'baseline', 'raw-stream', stream_server(4096), (250_000, 200), 'mb'),
+                'baseline', 'raw-stream', stream_server(4096), (1_000_000, 200), 'mb'),
     Measurement('gdata4k', 'lines4k', 'GIO GDataInputStream read_line_async',
                 'baseline', 'gdata-stream', stream_server(4096), (100_000, 200), 'mb'),
     Measurement('tcpc4k', 'lines4k', 'TcpcClient + TcpcLineFilter, C handler',
-                'client', 'stream', stream_server(4096), (250_000, 200), 'mb'),
+                'client', 'stream', stream_server(4096), (1_000_000, 200), 'mb'),
     Measurement('tcpcstream4k', 'lines4k', 'TcpcClient + TcpcStreamFilter, C handler',
-                'extra', 'stream-filter', stream_server(4096), (250_000, 200), 'mb'),
+                'extra', 'stream-filter', stream_server(4096), (1_000_000, 200), 'mb'),
     Measurement('node4k', 'lines4k', 'peer: Node.js net, split + emit per line',
                 'node', 'stream', stream_server(4096), (500_000, 200), 'mb'),
     Measurement('asyncio4k', 'lines4k', 'peer: Python asyncio readline',
