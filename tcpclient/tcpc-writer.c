@@ -15,9 +15,11 @@
 #define COALESCE_BUFFER  (64 * 1024)
 #define MAX_VECTORS      64
 #define MAX_WRITE_BYTES  (4 * 1024 * 1024)
-/* A coalescing buffer that never held more than this is kept for the next
- * records once written, rather than freed and allocated again. */
-#define TAIL_KEEP        4096
+/* The first size of a coalescing buffer. One that never outgrew it is
+ * kept for the next records once written, so that a conversation of small
+ * records allocates nothing per write; a larger one is freed, so that a
+ * client that has written keeps at most this while idle. */
+#define TAIL_KEEP        256
 
 typedef struct _TcpcKick TcpcKick;
 
@@ -530,7 +532,7 @@ _tcpc_writer_push_parts (TcpcWriter *self,
       if (self->tail != NULL && self->tail->len + total > COALESCE_BUFFER)
         tcpc_writer_seal_tail (self);
       if (self->tail == NULL)
-        self->tail = g_byte_array_sized_new (MAX (total, 1024));
+        self->tail = g_byte_array_sized_new (MAX (total, TAIL_KEEP));
       if (size > 0)
         g_byte_array_append (self->tail, data, size);
       if (suffix_len > 0)

@@ -7,6 +7,10 @@
  *   idle           COUNT TcpcClients connected to one server and left idle;
  *                  reports the growth of the resident set per client
  *                           -> clients= rss_delta= bytes_per_client= seconds=
+ *   idle-put       like idle, but each client first sends a request line
+ *                  (REQUEST below) and is counted once it has been flushed:
+ *                  what a client that has written keeps while idle
+ *                           -> clients= rss_delta= bytes_per_client= seconds=
  *   put            one TcpcClient (line filter, "\n"), COUNT puts of a
  *                  63-byte record (64 bytes on the wire) in a row, timed
  *                  from the first put until flushed
@@ -38,6 +42,9 @@
 
 #define PROGRAM "tcpc-bench-extra"
 
+/* idle-put: a request of a typical size, as a client sends after connecting */
+#define REQUEST "SUBSCRIBE tcpclient.benchmark.idle-clients since=0 format=line"
+
 typedef struct
 {
   GMainLoop  *loop;
@@ -47,6 +54,7 @@ typedef struct
   guint64     bytes;
   guint64     connected;
   guint64     target;    /* idle: quit once this many are connected */
+  gboolean    idle_put;  /* idle-put: each client sends REQUEST first */
   gint64      put_start;
   double      put_seconds;
   double      flush_seconds;
@@ -104,14 +112,38 @@ watch (TcpcClient *client,
 /* idle: memory per connected client                                    */
 
 static void
+idle_count (Bench *bench)
+{
+  bench->connected++;
+  if (bench->connected >= bench->target)
+    g_main_loop_quit (bench->loop);
+}
+
+static void
 idle_connected_cb (TcpcClient     *client,
                    GIOStream      *stream,
                    GSocketAddress *remote_address,
                    Bench          *bench)
 {
-  bench->connected++;
-  if (bench->connected >= bench->target)
-    g_main_loop_quit (bench->loop);
+  g_autoptr(GError) error = NULL;
+
+  if (!bench->idle_put)
+    idle_count (bench);
+  else if (!tcpc_client_put_string (client, REQUEST, &error))
+    {
+      g_printerr ("%s: put: %s\n", PROGRAM, error->message);
+      bench->failed = TRUE;
+      g_main_loop_quit (bench->loop);
+    }
+}
+
+/* idle-put: counted once, when the request has been written */
+static void
+idle_flushed_cb (TcpcClient *client,
+                 Bench      *bench)
+{
+  g_signal_handlers_disconnect_by_func (client, idle_flushed_cb, bench);
+  idle_count (bench);
 }
 
 static void
@@ -149,6 +181,8 @@ idle_open (Bench       *bench,
       watch (clients[i], bench);
       g_signal_connect (clients[i], "connected", G_CALLBACK (idle_connected_cb), bench);
       g_signal_connect (clients[i], "disconnected", G_CALLBACK (idle_disconnected_cb), bench);
+      if (bench->idle_put)
+        g_signal_connect (clients[i], "flushed", G_CALLBACK (idle_flushed_cb), bench);
       tcpc_client_start (clients[i]);
     }
 
@@ -487,12 +521,13 @@ main (int   argc,
 
   if (argc != 5)
     {
-      g_printerr ("usage: %s idle|put|connect-noproxy|stream-filter|stream-func|emit-floor "
+      g_printerr ("usage: %s idle|idle-put|put|connect-noproxy|stream-filter|stream-func|emit-floor "
                   "HOST PORT COUNT\n",
                   PROGRAM);
       return 2;
     }
-  if (strcmp (argv[1], "idle") != 0 && strcmp (argv[1], "put") != 0 &&
+  if (strcmp (argv[1], "idle") != 0 && strcmp (argv[1], "idle-put") != 0 &&
+      strcmp (argv[1], "put") != 0 &&
       strcmp (argv[1], "connect-noproxy") != 0 && strcmp (argv[1], "stream-filter") != 0 &&
       strcmp (argv[1], "stream-func") != 0 && strcmp (argv[1], "emit-floor") != 0)
     {
@@ -505,8 +540,11 @@ main (int   argc,
   bench.loop = g_main_loop_new (NULL, FALSE);
   timeout_id = g_timeout_add_seconds (tcpc_bench_timeout (), timeout_cb, &bench);
 
-  if (strcmp (argv[1], "idle") == 0)
-    status = run_idle (&bench, argv[2], port);
+  if (strcmp (argv[1], "idle") == 0 || strcmp (argv[1], "idle-put") == 0)
+    {
+      bench.idle_put = strcmp (argv[1], "idle-put") == 0;
+      status = run_idle (&bench, argv[2], port);
+    }
   else if (strcmp (argv[1], "put") == 0)
     status = run_put (&bench, argv[2], port);
   else if (strcmp (argv[1], "connect-noproxy") == 0)

@@ -205,6 +205,8 @@ MEASUREMENTS = [
                 fresh_server=True),
     Measurement('tcpcidle', 'memory', 'TcpcClient, connected and idle',
                 'extra', 'idle', ('hold',), None, 'bytes_per_client', fresh_server=True),
+    Measurement('tcpcidleput', 'memory', 'TcpcClient, idle after sending one request',
+                'extra', 'idle-put', ('hold',), None, 'bytes_per_client', fresh_server=True),
     # output
     Measurement('rawwrite', 'output', 'raw C: one write() per record',
                 'baseline', 'raw-write', ('sink',), (1_000_000, 1000), 'records'),
@@ -254,6 +256,7 @@ COMPARISONS = [
     Comparison('pyfunc64', 'pygio64', 'goal ≥ 3× read_line_async', want=3.0),
     Comparison('gioidle', None, 'baseline'),
     Comparison('tcpcidle', 'gioidle', 'goal ≤ 8 KiB per client', lower_is_better=True),
+    Comparison('tcpcidleput', 'gioidle', 'goal ≤ 8 KiB per client', lower_is_better=True),
     Comparison('rawwrite', None, 'baseline'),
     Comparison('tcpcput', 'rawwrite', 'goal ≥ 0.5× raw write()', want=0.5),
 ]
@@ -266,6 +269,7 @@ BEST_OF = {
 # Absolute goals, checked on the median value itself.
 ABSOLUTE_GOALS = {
     ('tcpcidle', 'gioidle'): lambda v: v <= 8192,
+    ('tcpcidleput', 'gioidle'): lambda v: v <= 8192,
 }
 
 # ---------------------------------------------------------------------------
