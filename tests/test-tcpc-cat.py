@@ -89,6 +89,7 @@ class Server:
         self.conns = []
         self.errors = []
         self.threads = []
+        self.accepted = []      # peer addresses, in the order accept() gave them
         self.listener = socket.socket(family, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(('::1' if family == socket.AF_INET6 else '127.0.0.1', 0))
@@ -101,9 +102,10 @@ class Server:
     def _accept_loop(self):
         while not self.closed:
             try:
-                sock, _ = self.listener.accept()
+                sock, peer = self.listener.accept()
             except OSError:
                 return
+            self.accepted.append(peer)
             thread = threading.Thread(target=self._run, args=(sock,), daemon=True)
             self.threads.append(thread)
             thread.start()
@@ -138,6 +140,18 @@ class Server:
         if not conn.done.wait(WAIT):
             raise AssertionError('timed out waiting for the handler of connection %d' % index)
         return conn
+
+    def connections_before_probe(self):
+        """How many connections the server had accepted before a probe
+        connection made now: one that a client made before it exited is
+        counted, however late the server's threads run."""
+        family = self.listener.family
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.connect(self.listener.getsockname()[:2])
+            name = probe.getsockname()
+            wait_for(lambda: any(peer[:2] == name[:2] for peer in self.accepted),
+                     what='the probe connection')
+            return [peer[:2] for peer in self.accepted].index(name[:2])
 
     def close(self):
         self.closed = True
@@ -314,6 +328,18 @@ class Running:
         self.args = args
         self.proc = subprocess.Popen([TCPC_CAT] + args, stdin=stdin, env=cat_env(args),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # stderr is read as it comes, so that a test can wait for a line
+        self.err = b''
+        self.err_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.err_reader.start()
+
+    def _read_stderr(self):
+        for line in iter(self.proc.stderr.readline, b''):
+            self.err += line
+
+    def wait_stderr(self, cond, what):
+        """Waits until cond(the stderr printed so far) holds."""
+        wait_for(lambda: cond(self.err.decode('utf-8', 'replace')), what=what)
 
     def write(self, data):
         self.proc.stdin.write(data)
@@ -326,12 +352,10 @@ class Running:
         """Waits for the end, stdin left open (its end would half-close)."""
         outputs = {}
 
-        def drain(name, stream):
-            outputs[name] = stream.read()
-        readers = [threading.Thread(target=drain, args=(name, stream), daemon=True)
-                   for name, stream in [('out', self.proc.stdout), ('err', self.proc.stderr)]]
-        for reader in readers:
-            reader.start()
+        def drain():
+            outputs['out'] = self.proc.stdout.read()
+        readers = [threading.Thread(target=drain, daemon=True), self.err_reader]
+        readers[0].start()
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -347,7 +371,7 @@ class Running:
                 except OSError:
                     pass
         stdout = outputs.get('out', b'')
-        stderr = outputs.get('err', b'').decode('utf-8', 'replace')
+        stderr = self.err.decode('utf-8', 'replace')
         print('# tcpc-cat %s -> %d' % (' '.join(self.args), self.proc.returncode))
         log(self.proc, stdout, stderr)
         return Result(self.proc.returncode, stdout, stderr)
@@ -445,7 +469,7 @@ class TestCommandLine(CatTestCase):
                 self.assertEqual(result.returncode, 2)
                 self.assertIn('tcpc-cat: ', result.stderr)
                 self.assertIn('--help', result.stderr)
-        self.assertEqual(len(server.conns), 0)
+        self.assertEqual(server.connections_before_probe(), 0)
 
     def test_invalid_filter_settings(self):
         server = self.server(sink)
@@ -470,8 +494,7 @@ class TestCommandLine(CatTestCase):
                 self.assertIn('invalid filter settings', result.stderr)
                 self.assertIn(message, result.stderr)
         # Nothing was sent on the network.
-        time.sleep(0.1)
-        self.assertEqual(len(server.conns), 0)
+        self.assertEqual(server.connections_before_probe(), 0)
 
 
 class TestLines(CatTestCase):
@@ -809,9 +832,13 @@ class TestSignals(CatTestCase):
             stdin.seek(0)
             running = self.background(['-v'] + self.target(server), stdin=stdin)
             conn = server.conn()
-            time.sleep(0.5)
+            # the server does not read yet: the output waiting in the client
+            # reaches its high-water mark
+            running.wait_stderr(lambda err: ('writable', 'no') in trace_events(err),
+                                what='the client to stop being writable')
             running.proc.send_signal(signal.SIGINT)
-            time.sleep(0.2)
+            running.wait_stderr(lambda err: any(name == 'SIGINT:' for name, _ in trace_events(err)),
+                                what='the SIGINT trace line')
             go.set()
             result = running.finish()
         self.assertEqual(result.returncode, 130)
@@ -829,7 +856,7 @@ class TestSignals(CatTestCase):
 
     def test_sigint_while_reconnecting(self):
         running = self.background(['--reconnect-delay=0.1', '127.0.0.1', str(closed_port())])
-        time.sleep(0.5)
+        running.wait_stderr(lambda err: err.count('connect failed') >= 2, what='two failed connects')
         running.proc.send_signal(signal.SIGINT)
         result = running.finish()
         self.assertEqual(result.returncode, 130)

@@ -831,6 +831,7 @@ writable_notify_cb (TcpcClient *client,
                     GParamSpec *pspec,
                     gpointer    user_data)
 {
+  trace (user_data, "writable %s", tcpc_client_get_writable (client) ? "yes" : "no");
   stdin_maybe_read (user_data);
 }
 
