@@ -107,8 +107,10 @@ class Server:
                 return
             self.accepted.append(peer)
             thread = threading.Thread(target=self._run, args=(sock,), daemon=True)
-            self.threads.append(thread)
+            # Started before close() can see it: joining a thread that has
+            # not started raises.
             thread.start()
+            self.threads.append(thread)
 
     def _run(self, sock):
         sock.settimeout(WAIT)
@@ -159,7 +161,7 @@ class Server:
             self.listener.close()
         except OSError:
             pass
-        for thread in self.threads:
+        for thread in list(self.threads):
             thread.join(WAIT)
 
 
