@@ -14,7 +14,8 @@
 #   line       examples/line_client.py, examples/line-client.js: a line
 #              server that greets, answers every line with "echo: LINE" and
 #              closes when the client half-closes. Three lines are written
-#              to the example's standard input, 0.2 s apart. Then the example
+#              to the example's standard input, each once the answer to the
+#              one before (or the greeting) has been printed. Then the example
 #              is run against a port where nothing listens.
 #   reconnect  examples/reconnecting.py, examples/reconnecting.js: the port
 #              refuses two connection attempts, then a server listens; it
@@ -62,19 +63,28 @@ def closed_port():
     return port
 
 
-def run(command, port, args=(), stdin_lines=None, stdin_delay=0.2, on_line=None):
+def run(command, port, args=(), stdin_lines=None, after=None, on_line=None):
     """Runs command 127.0.0.1 port args..., writing stdin_lines to its
-    standard input; on_line(line) is called for every line it prints as it
-    prints it."""
+    standard input, then closing it. With `after`, stdin_lines[i] is written
+    only once the command has printed the line after[i], as a person would
+    type the next line once the answer to the last one is shown.
+    on_line(line) is called for every line it prints as it prints it."""
     argv = command + ['127.0.0.1', str(port)] + list(args)
     print('# running: %s' % ' '.join(argv), flush=True)
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    printed = []
+    printed_cond = threading.Condition()
+    out_done = []
 
     def feed():
         try:
-            for line in stdin_lines or []:
-                time.sleep(stdin_delay)
+            for index, line in enumerate(stdin_lines or []):
+                if after is not None:
+                    with printed_cond:
+                        if not printed_cond.wait_for(
+                                lambda: after[index] in printed or out_done, TIMEOUT):
+                            print('# timed out waiting for %r' % after[index])
                 proc.stdin.write(line + '\n')
                 proc.stdin.flush()
             proc.stdin.close()
@@ -88,9 +98,17 @@ def run(command, port, args=(), stdin_lines=None, stdin_delay=0.2, on_line=None)
         lines = []
         for line in stream:
             lines.append(line)
-            if name == 'out' and on_line is not None:
-                on_line(line.rstrip('\n'))
+            if name == 'out':
+                if on_line is not None:
+                    on_line(line.rstrip('\n'))
+                with printed_cond:
+                    printed.append(line.rstrip('\n'))
+                    printed_cond.notify_all()
         output[name] = ''.join(lines)
+        if name == 'out':
+            with printed_cond:
+                out_done.append(True)
+                printed_cond.notify_all()
 
     threads = [threading.Thread(target=feed, daemon=True),
                threading.Thread(target=collect, args=('out', proc.stdout), daemon=True),
@@ -171,7 +189,8 @@ def scenario_line(command, results):
 
     serve_in_thread(sock, handler)
     lines = ['hello', 'how are you?', 'goodbye']
-    proc = run(command, sock.getsockname()[1], stdin_lines=lines)
+    proc = run(command, sock.getsockname()[1], stdin_lines=lines,
+               after=['< welcome'] + ['< echo: %s' % line for line in lines[:-1]])
     sock.close()
     out = proc.stdout_lines
 

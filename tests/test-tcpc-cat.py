@@ -209,15 +209,16 @@ def silent(conn):
 
 def framed_reverse(read_frame, write_frame):
     """Reads frames until EOF and answers each with its payload reversed,
-    the answer sent in two pieces so that the client reassembles it."""
+    the answer sent in two segments (the filter's own tests cover every
+    split; here the client usually sees two reads)."""
     def handler(conn):
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while True:
             payload = read_frame(conn)
             if payload is None:
                 return
             wire = write_frame(payload[::-1])
             conn.send(wire[:3])
-            time.sleep(0.01)
             conn.send(wire[3:])
     return handler
 
@@ -330,14 +331,26 @@ class Running:
         self.args = args
         self.proc = subprocess.Popen([TCPC_CAT] + args, stdin=stdin, env=cat_env(args),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # stderr is read as it comes, so that a test can wait for a line
+        # Both outputs are read as they come, so that a test (or a server
+        # handler) can wait for what tcpc-cat has printed so far.
+        self.out = b''
         self.err = b''
-        self.err_reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self.err_reader.start()
+        self.readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                        threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self.readers:
+            reader.start()
+
+    def _read_stdout(self):
+        for chunk in iter(lambda: self.proc.stdout.read1(65536), b''):
+            self.out += chunk
 
     def _read_stderr(self):
         for line in iter(self.proc.stderr.readline, b''):
             self.err += line
+
+    def wait_stdout(self, cond, what):
+        """Waits until cond(the bytes printed on stdout so far) holds."""
+        wait_for(lambda: cond(self.out), what=what)
 
     def wait_stderr(self, cond, what):
         """Waits until cond(the stderr printed so far) holds."""
@@ -352,12 +365,6 @@ class Running:
 
     def finish(self, timeout=TIMEOUT):
         """Waits for the end, stdin left open (its end would half-close)."""
-        outputs = {}
-
-        def drain():
-            outputs['out'] = self.proc.stdout.read()
-        readers = [threading.Thread(target=drain, daemon=True), self.err_reader]
-        readers[0].start()
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -365,14 +372,14 @@ class Running:
             self.proc.wait(timeout=WAIT)
             raise AssertionError('tcpc-cat did not end within %d s' % timeout)
         finally:
-            for reader in readers:
+            for reader in self.readers:
                 reader.join(WAIT)
             if self.proc.stdin is not None and not self.proc.stdin.closed:
                 try:
                     self.proc.stdin.close()
                 except OSError:
                     pass
-        stdout = outputs.get('out', b'')
+        stdout = self.out
         stderr = self.err.decode('utf-8', 'replace')
         print('# tcpc-cat %s -> %d' % (' '.join(self.args), self.proc.returncode))
         log(self.proc, stdout, stderr)
@@ -612,15 +619,20 @@ class TestFraming(CatTestCase):
 
     def test_stream_raw(self):
         payload = bytes(range(256)) * 4
+        cat = []
 
         def handler(conn):
+            # The second part goes once the first has been printed: two
+            # records, each written out as it came.
             conn.read_to_eof()
             conn.send(payload[:100])
-            time.sleep(0.05)
+            cat[0].wait_stdout(lambda out: len(out) >= 100, what='the first 100 bytes')
             conn.send(payload[100:])
         server = self.server(handler)
-        result = run_cat(['--filter=stream', '--raw'] + self.target(server),
-                         stdin=b'no\nframing\0here')
+        cat.append(self.background(['--filter=stream', '--raw'] + self.target(server)))
+        cat[0].write(b'no\nframing\0here')
+        cat[0].close_stdin()
+        result = cat[0].finish()
         self.assertEqual(result.returncode, 0)
         self.assertEqual(server.conn().received, b'no\nframing\0here')
         self.assertEqual(result.stdout, payload)
@@ -663,32 +675,42 @@ class TestEndOfInput(CatTestCase):
     def test_half_close(self):
         # At the end of stdin the server sees EOF, and what it sends after
         # that is still printed until it closes.
+        cat = []
+
         def handler(conn):
             conn.read_to_eof()
             conn.send(b'got %d bytes\r\n' % len(conn.received))
-            time.sleep(0.3)
+            # tcpc-cat has printed the first answer and is still reading
+            cat[0].wait_stdout(lambda out: out.endswith(b'\n'), what='the first answer')
             conn.send(b'still here\r\n')
         server = self.server(handler)
-        start = time.monotonic()
-        result = run_cat(self.target(server), stdin=b'one\ntwo\n')
+        cat.append(self.background(self.target(server)))
+        cat[0].write(b'one\ntwo\n')
+        cat[0].close_stdin()
+        result = cat[0].finish()
         self.assertEqual(result.returncode, 0)
         self.assertEqual(result.stdout, b'got 10 bytes\nstill here\n')
-        self.assertGreaterEqual(time.monotonic() - start, 0.3)
         self.assertTrue(server.conn().eof)
 
     def test_close_on_eof(self):
+        exited = threading.Event()
         replied = threading.Event()
 
         def handler(conn):
+            # The answer comes only once tcpc-cat has exited: it must not
+            # wait for one.
             conn.read_to_eof()
-            time.sleep(0.2)
+            exited.wait(TIMEOUT)
             try:
                 conn.send(b'too late\r\n')
             except OSError:
                 pass
             replied.set()
         server = self.server(handler)
-        result = run_cat(['--close-on-eof'] + self.target(server), stdin=b'one\ntwo\n')
+        try:
+            result = run_cat(['--close-on-eof'] + self.target(server), stdin=b'one\ntwo\n')
+        finally:
+            exited.set()
         self.assertEqual(result.returncode, 0)
         self.assertEqual(result.stdout, b'')
         # tcpc-cat exits without waiting for the server: its reading thread
