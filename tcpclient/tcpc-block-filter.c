@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tcpc-enum-types.h"
+#include "tcpc-filter-private.h"
 #include "tcpc-input-buffer-private.h"
 
 /**
@@ -610,63 +611,65 @@ tcpc_block_filter_next_record (TcpcFilter  *filter,
   return next_prefixed_record (self, error);
 }
 
-static GBytes *
-tcpc_block_filter_encode (TcpcFilter  *filter,
-                          GBytes      *record,
-                          GError     **error)
+/* the length header, then the record; fixed-size blocks go as they are */
+static gboolean
+tcpc_block_filter_frame (TcpcFilter  *filter,
+                         gsize        length,
+                         TcpcFrame   *frame,
+                         GError     **error)
 {
   TcpcBlockFilter *self = (TcpcBlockFilter *) filter;
-  const guint8 *data;
-  gsize size;
-  guint8 header[24];
-  gsize header_len;
-  guint8 *buf;
 
   if (!validate_settings (self, error))
-    return NULL;
+    return FALSE;
+
+  frame->prefix_len = 0;
+  frame->suffix = NULL;
+  frame->suffix_len = 0;
 
   if (self->block_size > 0)
-    return g_bytes_ref (record);
-
-  data = g_bytes_get_data (record, &size);
+    return TRUE;
 
   if (self->length_codec == TCPC_LENGTH_CODEC_ASCII)
     {
-      header_len = g_snprintf ((char *) header, sizeof header,
-                               "%" G_GSIZE_FORMAT, size) + 1;
+      frame->prefix_len = g_snprintf ((char *) frame->prefix, sizeof frame->prefix,
+                                      "%" G_GSIZE_FORMAT, length) + 1;
     }
   else
     {
-      guint64 value = size;
+      guint64 value = length;
       guint width = codec_width (self->length_codec);
       guint i;
 
-      if ((guint64) size > codec_max_length (self->length_codec))
+      if ((guint64) length > codec_max_length (self->length_codec))
         {
           g_set_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_RECORD_TOO_LONG,
                        "A record of %" G_GSIZE_FORMAT " bytes is too long for "
                        "TcpcBlockFilter:length-codec %s (at most "
                        "%" G_GUINT64_FORMAT " bytes)",
-                       size, codec_name (self->length_codec),
+                       length, codec_name (self->length_codec),
                        codec_max_length (self->length_codec));
-          return NULL;
+          return FALSE;
         }
 
       for (i = 0; i < width; i++)
         {
           guint shift = codec_is_little_endian (self->length_codec) ? i : width - 1 - i;
 
-          header[i] = (value >> (shift * 8)) & 0xff;
+          frame->prefix[i] = (value >> (shift * 8)) & 0xff;
         }
-      header_len = width;
+      frame->prefix_len = width;
     }
 
-  buf = g_malloc (header_len + size);
-  memcpy (buf, header, header_len);
-  if (size > 0)
-    memcpy (buf + header_len, data, size);
+  return TRUE;
+}
 
-  return g_bytes_new_take (buf, header_len + size);
+static GBytes *
+tcpc_block_filter_encode (TcpcFilter  *filter,
+                          GBytes      *record,
+                          GError     **error)
+{
+  return _tcpc_filter_encode_framed (filter, tcpc_block_filter_frame, record, error);
 }
 
 static GBytes *
@@ -776,6 +779,8 @@ static void
 tcpc_block_filter_class_init (TcpcBlockFilterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  _tcpc_filter_type_set_frame_func (G_TYPE_FROM_CLASS (klass), tcpc_block_filter_frame);
 
   object_class->finalize = tcpc_block_filter_finalize;
   object_class->get_property = tcpc_block_filter_get_property;

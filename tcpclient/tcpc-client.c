@@ -13,7 +13,8 @@
 #include "tcpc-client.h"
 #include "tcpc-connector-private.h"
 #include "tcpc-enum-types.h"
-#include "tcpc-line-filter-private.h"
+#include "tcpc-filter-private.h"
+#include "tcpc-line-filter.h"
 #include "tcpc-marshal.h"
 #include "tcpc-reader-private.h"
 #include "tcpc-writer-private.h"
@@ -1966,22 +1967,23 @@ tcpc_client_queue (TcpcClient    *self,
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   TcpcFilter *filter;
+  TcpcFrameFunc frame_func;
 
   if (!tcpc_client_check_connected (self, error))
     return FALSE;
 
   filter = _tcpc_reader_get_filter (priv->reader);
-  if (G_TYPE_FROM_INSTANCE (filter) == TCPC_TYPE_LINE_FILTER)
+  frame_func = _tcpc_filter_get_frame_func (filter);
+  if (frame_func != NULL)
     {
-      const char *terminator;
-      gsize terminator_len;
+      TcpcFrame frame;
 
-      /* a final type: nothing overrides its encode() */
-      terminator = _tcpc_line_filter_get_output_terminator ((TcpcLineFilter *) filter,
-                                                            &terminator_len, error);
-      if (terminator == NULL)
+      /* the filter only frames records: queue the record and its frame,
+       * without an encoded copy */
+      if (!frame_func (filter, length, &frame, error))
         return FALSE;
-      _tcpc_writer_push_parts (priv->writer, record, data, length, terminator, terminator_len);
+      _tcpc_writer_push_parts (priv->writer, frame.prefix, frame.prefix_len,
+                               record, data, length, frame.suffix, frame.suffix_len);
     }
   else
     {

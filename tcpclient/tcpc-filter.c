@@ -5,7 +5,9 @@
 
 #include "config.h"
 
-#include "tcpc-filter.h"
+#include <string.h>
+
+#include "tcpc-filter-private.h"
 
 /**
  * SECTION:tcpc-filter
@@ -104,6 +106,77 @@ G_DEFINE_INTERFACE (TcpcFilter, tcpc_filter, G_TYPE_OBJECT)
 static void
 tcpc_filter_default_init (TcpcFilterInterface *iface)
 {
+}
+
+/* The built-in filters whose encode() only frames records, registered by
+ * their class_init() before any instance exists; put() looks its filter
+ * up here for every record, so the table is read without a lock. */
+static struct
+{
+  GType         type;
+  TcpcFrameFunc func;
+} frame_funcs[8];
+static guint n_frame_funcs;
+static GMutex frame_funcs_lock;
+
+void
+_tcpc_filter_type_set_frame_func (GType         type,
+                                  TcpcFrameFunc func)
+{
+  guint n;
+
+  g_assert (G_TYPE_IS_FINAL (type));
+
+  g_mutex_lock (&frame_funcs_lock);
+  n = g_atomic_int_get (&n_frame_funcs);
+  g_assert (n < G_N_ELEMENTS (frame_funcs));
+  frame_funcs[n].type = type;
+  frame_funcs[n].func = func;
+  /* the entry is complete before it is counted */
+  g_atomic_int_set (&n_frame_funcs, n + 1);
+  g_mutex_unlock (&frame_funcs_lock);
+}
+
+TcpcFrameFunc
+_tcpc_filter_get_frame_func (TcpcFilter *filter)
+{
+  GType type = G_TYPE_FROM_INSTANCE (filter);
+  guint n = g_atomic_int_get (&n_frame_funcs);
+  guint i;
+
+  /* the exact type only: a registered type is final */
+  for (i = 0; i < n; i++)
+    if (frame_funcs[i].type == type)
+      return frame_funcs[i].func;
+
+  return NULL;
+}
+
+GBytes *
+_tcpc_filter_encode_framed (TcpcFilter     *filter,
+                            TcpcFrameFunc   func,
+                            GBytes         *record,
+                            GError        **error)
+{
+  TcpcFrame frame;
+  const guint8 *data;
+  gsize size;
+  guint8 *buf;
+
+  data = g_bytes_get_data (record, &size);
+  if (!func (filter, size, &frame, error))
+    return NULL;
+  if (frame.prefix_len == 0 && frame.suffix_len == 0)
+    return g_bytes_ref (record);
+
+  buf = g_malloc (frame.prefix_len + size + frame.suffix_len);
+  memcpy (buf, frame.prefix, frame.prefix_len);
+  if (size > 0)
+    memcpy (buf + frame.prefix_len, data, size);
+  if (frame.suffix_len > 0)
+    memcpy (buf + frame.prefix_len + size, frame.suffix, frame.suffix_len);
+
+  return g_bytes_new_take (buf, frame.prefix_len + size + frame.suffix_len);
 }
 
 /**

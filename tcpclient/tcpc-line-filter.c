@@ -9,7 +9,8 @@
 # define _GNU_SOURCE 1 /* memmem() */
 #endif
 
-#include "tcpc-line-filter-private.h"
+#include "tcpc-filter-private.h"
+#include "tcpc-line-filter.h"
 #include "tcpc-input-buffer-private.h"
 
 #include <string.h>
@@ -1027,19 +1028,22 @@ tcpc_line_filter_next_record (TcpcFilter  *filter,
   return next_line (self, error);
 }
 
-const char *
-_tcpc_line_filter_get_output_terminator (TcpcLineFilter  *self,
-                                         gsize           *length,
-                                         GError         **error)
+/* a record, then the output terminator */
+static gboolean
+tcpc_line_filter_frame (TcpcFilter  *filter,
+                        gsize        length,
+                        TcpcFrame   *frame,
+                        GError     **error)
 {
-  const char *terminator;
+  TcpcLineFilter *self = (TcpcLineFilter *) filter;
 
   if (!ensure_settings (self, error))
-    return NULL;
+    return FALSE;
 
-  terminator = self->literal != NULL ? self->literal : self->output_literal;
-  *length = strlen (terminator);
-  return terminator;
+  frame->prefix_len = 0;
+  frame->suffix = self->literal != NULL ? self->literal : self->output_literal;
+  frame->suffix_len = strlen (frame->suffix);
+  return TRUE;
 }
 
 static GBytes *
@@ -1047,26 +1051,7 @@ tcpc_line_filter_encode (TcpcFilter  *filter,
                          GBytes      *record,
                          GError     **error)
 {
-  const char *terminator;
-  const guint8 *data;
-  gsize size;
-  gsize terminator_len;
-  guint8 *buf;
-
-  terminator = _tcpc_line_filter_get_output_terminator (TCPC_LINE_FILTER (filter),
-                                                        &terminator_len, error);
-  if (terminator == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (record, &size);
-
-  buf = g_malloc (size + terminator_len);
-  if (size > 0)
-    memcpy (buf, data, size);
-  if (terminator_len > 0)
-    memcpy (buf + size, terminator, terminator_len);
-
-  return g_bytes_new_take (buf, size + terminator_len);
+  return _tcpc_filter_encode_framed (filter, tcpc_line_filter_frame, record, error);
 }
 
 static GBytes *
@@ -1232,6 +1217,8 @@ static void
 tcpc_line_filter_class_init (TcpcLineFilterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  _tcpc_filter_type_set_frame_func (G_TYPE_FROM_CLASS (klass), tcpc_line_filter_frame);
 
   object_class->finalize = tcpc_line_filter_finalize;
   object_class->get_property = tcpc_line_filter_get_property;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "tcpc-filter-private.h"
 #include "tcpc-input-buffer-private.h"
 
 /**
@@ -394,31 +395,31 @@ tcpc_netstring_filter_next_record (TcpcFilter  *filter,
   return next_netstring (self, error);
 }
 
+/* "<decimal length>:", the record, "," */
+static gboolean
+tcpc_netstring_filter_frame (TcpcFilter  *filter,
+                             gsize        length,
+                             TcpcFrame   *frame,
+                             GError     **error)
+{
+  TcpcNetstringFilter *self = (TcpcNetstringFilter *) filter;
+
+  if (!validate_settings (self, error))
+    return FALSE;
+
+  frame->prefix_len = g_snprintf ((char *) frame->prefix, sizeof frame->prefix,
+                                  "%" G_GSIZE_FORMAT ":", length);
+  frame->suffix = ",";
+  frame->suffix_len = 1;
+  return TRUE;
+}
+
 static GBytes *
 tcpc_netstring_filter_encode (TcpcFilter  *filter,
                               GBytes      *record,
                               GError     **error)
 {
-  TcpcNetstringFilter *self = (TcpcNetstringFilter *) filter;
-  const guint8 *data;
-  char header[24];
-  gsize header_len;
-  gsize size;
-  guint8 *buf;
-
-  if (!validate_settings (self, error))
-    return NULL;
-
-  data = g_bytes_get_data (record, &size);
-  header_len = g_snprintf (header, sizeof header, "%" G_GSIZE_FORMAT ":", size);
-
-  buf = g_malloc (header_len + size + 1);
-  memcpy (buf, header, header_len);
-  if (size > 0)
-    memcpy (buf + header_len, data, size);
-  buf[header_len + size] = ',';
-
-  return g_bytes_new_take (buf, header_len + size + 1);
+  return _tcpc_filter_encode_framed (filter, tcpc_netstring_filter_frame, record, error);
 }
 
 static GBytes *
@@ -506,6 +507,8 @@ static void
 tcpc_netstring_filter_class_init (TcpcNetstringFilterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  _tcpc_filter_type_set_frame_func (G_TYPE_FROM_CLASS (klass), tcpc_netstring_filter_frame);
 
   object_class->finalize = tcpc_netstring_filter_finalize;
   object_class->get_property = tcpc_netstring_filter_get_property;

@@ -7,6 +7,7 @@
 
 #include "tcpc-stream-filter.h"
 
+#include "tcpc-filter-private.h"
 #include "tcpc-input-buffer-private.h"
 
 /**
@@ -79,6 +80,19 @@ tcpc_stream_filter_next_record (TcpcFilter  *filter,
   return _tcpc_input_buffer_take_all (&self->input);
 }
 
+/* records go as they are */
+static gboolean
+tcpc_stream_filter_frame (TcpcFilter  *filter,
+                          gsize        length,
+                          TcpcFrame   *frame,
+                          GError     **error)
+{
+  frame->prefix_len = 0;
+  frame->suffix = NULL;
+  frame->suffix_len = 0;
+  return TRUE;
+}
+
 static GBytes *
 tcpc_stream_filter_encode (TcpcFilter  *filter,
                            GBytes      *record,
@@ -127,6 +141,8 @@ static void
 tcpc_stream_filter_class_init (TcpcStreamFilterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  _tcpc_filter_type_set_frame_func (G_TYPE_FROM_CLASS (klass), tcpc_stream_filter_frame);
 
   object_class->finalize = tcpc_stream_filter_finalize;
 }

@@ -31,6 +31,8 @@ TcpcWriter *_tcpc_writer_new         (GOutputStream             *stream,
 void        _tcpc_writer_push        (TcpcWriter                *self,
                                       GBytes                    *bytes);
 void        _tcpc_writer_push_parts  (TcpcWriter                *self,
+                                      const void                *prefix,
+                                      gsize                      prefix_len,
                                       GBytes                    *record,
                                       const void                *data,
                                       gsize                      size,

@@ -36,8 +36,11 @@ struct _TcpcWriter
   GSource                   *ready;      /* waits until the socket takes more */
 
   GQueue                     queue;      /* of GBytes, waiting */
-  GByteArray                *tail;       /* small records being coalesced */
-  gsize                      tail_peak;  /* the most it held */
+  /* small records being coalesced: tail_len bytes in a buffer of
+   * tail_size, or no buffer */
+  guint8                    *tail;
+  gsize                      tail_len;
+  gsize                      tail_size;
   GPtrArray                 *in_flight;  /* GBytes given to the current write */
   GOutputVector              vectors[MAX_VECTORS];
   gsize                      pending;    /* bytes queued, coalesced or in flight */
@@ -210,7 +213,7 @@ _tcpc_writer_unref (TcpcWriter *self)
   g_assert (self->kick == NULL && !self->scheduled);
   g_assert (self->ready == NULL);
   g_queue_clear_full (&self->queue, (GDestroyNotify) g_bytes_unref);
-  g_clear_pointer (&self->tail, g_byte_array_unref);
+  g_free (self->tail);
   g_clear_pointer (&self->in_flight, g_ptr_array_unref);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->stream);
@@ -242,13 +245,44 @@ _tcpc_writer_new (GOutputStream             *stream,
 }
 
 static void
+tcpc_writer_drop_tail (TcpcWriter *self)
+{
+  g_clear_pointer (&self->tail, g_free);
+  self->tail_len = 0;
+  self->tail_size = 0;
+}
+
+/* Queues the coalescing buffer behind what is queued already. */
+static void
 tcpc_writer_seal_tail (TcpcWriter *self)
 {
-  if (self->tail != NULL && self->tail->len > 0)
+  if (self->tail_len > 0)
     {
-      g_queue_push_tail (&self->queue, g_byte_array_free_to_bytes (g_steal_pointer (&self->tail)));
-      self->tail_peak = 0;
+      g_queue_push_tail (&self->queue, g_bytes_new_take (g_steal_pointer (&self->tail),
+                                                         self->tail_len));
+      self->tail_len = 0;
+      self->tail_size = 0;
     }
+}
+
+/* Room for @size more bytes in the coalescing buffer. */
+static inline guint8 *
+tcpc_writer_grow_tail (TcpcWriter *self,
+                       gsize       size)
+{
+  gsize needed = self->tail_len + size;
+
+  if (G_UNLIKELY (needed > self->tail_size))
+    {
+      gsize new_size = MAX (self->tail_size * 2, TAIL_KEEP);
+
+      while (new_size < needed)
+        new_size *= 2;
+      self->tail = g_realloc (self->tail, new_size);
+      self->tail_size = new_size;
+    }
+
+  return self->tail + self->tail_len;
 }
 
 static void tcpc_writer_consume (TcpcWriter *self,
@@ -257,7 +291,7 @@ static void tcpc_writer_consume (TcpcWriter *self,
 static gboolean
 tcpc_writer_has_data (TcpcWriter *self)
 {
-  return !g_queue_is_empty (&self->queue) || (self->tail != NULL && self->tail->len > 0);
+  return !g_queue_is_empty (&self->queue) || self->tail_len > 0;
 }
 
 /* Moves queued buffers into the vectors of the next write. */
@@ -303,22 +337,24 @@ tcpc_writer_write_tail (TcpcWriter  *self,
                         gsize       *written,
                         GError     **error)
 {
-  GOutputVector vector = { self->tail->data, self->tail->len };
+  GOutputVector vector = { self->tail, self->tail_len };
   GPollableReturn ret;
 
   ret = g_pollable_output_stream_writev_nonblocking (self->pollable, &vector, 1,
                                                      written, NULL, error);
   if (ret != G_POLLABLE_RETURN_OK)
     *written = 0;
-  else if (*written < self->tail->len)
-    g_byte_array_remove_range (self->tail, 0, *written);
-  else if (self->tail_peak <= TAIL_KEEP)
-    g_byte_array_set_size (self->tail, 0);
-  else
+  else if (*written < self->tail_len)
     {
-      g_clear_pointer (&self->tail, g_byte_array_unref);
-      self->tail_peak = 0;
+      /* the buffer keeps its size: below, it is kept only if it never
+       * outgrew TAIL_KEEP */
+      memmove (self->tail, self->tail + *written, self->tail_len - *written);
+      self->tail_len -= *written;
     }
+  else if (self->tail_size <= TAIL_KEEP)
+    self->tail_len = 0;
+  else
+    tcpc_writer_drop_tail (self);
 
   return ret;
 }
@@ -509,18 +545,21 @@ _tcpc_writer_flush_now (TcpcWriter *self)
     tcpc_writer_write (self);
 }
 
-/* Queues an encoded record given in two parts: @size bytes at @data (the
- * data of @record, when there is one: a large record is then queued
- * without a copy) followed by @suffix_len bytes at @suffix. */
+/* Queues an encoded record given in three parts: @prefix_len bytes at
+ * @prefix, @size bytes at @data (the data of @record, when there is one:
+ * a large record is then queued without a copy) and @suffix_len bytes at
+ * @suffix. */
 void
 _tcpc_writer_push_parts (TcpcWriter *self,
+                         const void *prefix,
+                         gsize       prefix_len,
                          GBytes     *record,
                          const void *data,
                          gsize       size,
                          const void *suffix,
                          gsize       suffix_len)
 {
-  gsize total = size + suffix_len;
+  gsize total = prefix_len + size + suffix_len;
 
   if (self->closed || total == 0)
     return;
@@ -529,21 +568,28 @@ _tcpc_writer_push_parts (TcpcWriter *self,
 
   if (total <= COALESCE_MAX)
     {
-      if (self->tail != NULL && self->tail->len + total > COALESCE_BUFFER)
+      guint8 *dest;
+
+      if (self->tail_len + total > COALESCE_BUFFER)
         tcpc_writer_seal_tail (self);
-      if (self->tail == NULL)
-        self->tail = g_byte_array_sized_new (MAX (total, TAIL_KEEP));
+      dest = tcpc_writer_grow_tail (self, total);
+      if (prefix_len > 0)
+        memcpy (dest, prefix, prefix_len);
       if (size > 0)
-        g_byte_array_append (self->tail, data, size);
+        memcpy (dest + prefix_len, data, size);
       if (suffix_len > 0)
-        g_byte_array_append (self->tail, suffix, suffix_len);
-      self->tail_peak = MAX (self->tail_peak, self->tail->len);
+        memcpy (dest + prefix_len + size, suffix, suffix_len);
+      self->tail_len += total;
     }
   else
     {
       tcpc_writer_seal_tail (self);
       if (record != NULL)
         {
+          /* a large record is queued as it is, between copies of its
+           * frame */
+          if (prefix_len > 0)
+            g_queue_push_tail (&self->queue, g_bytes_new (prefix, prefix_len));
           if (size > 0)
             g_queue_push_tail (&self->queue, g_bytes_ref (record));
           if (suffix_len > 0)
@@ -553,10 +599,12 @@ _tcpc_writer_push_parts (TcpcWriter *self,
         {
           guint8 *buf = g_malloc (total);
 
+          if (prefix_len > 0)
+            memcpy (buf, prefix, prefix_len);
           if (size > 0)
-            memcpy (buf, data, size);
+            memcpy (buf + prefix_len, data, size);
           if (suffix_len > 0)
-            memcpy (buf + size, suffix, suffix_len);
+            memcpy (buf + prefix_len + size, suffix, suffix_len);
           g_queue_push_tail (&self->queue, g_bytes_new_take (buf, total));
         }
     }
@@ -572,7 +620,7 @@ _tcpc_writer_push (TcpcWriter *self,
   gsize size;
   gconstpointer data = g_bytes_get_data (bytes, &size);
 
-  _tcpc_writer_push_parts (self, bytes, data, size, NULL, 0);
+  _tcpc_writer_push_parts (self, NULL, 0, bytes, data, size, NULL, 0);
 }
 
 gsize

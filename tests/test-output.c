@@ -417,30 +417,37 @@ test_threads (void)
     g_assert_true (GPOINTER_TO_UINT (g_thread_join (threads[i])));
 }
 
-/* What put(), put_data() and put_string() queue with a line filter: each
- * record and the filter's output terminator, small records and large
- * ones (which are not copied into the shared buffer) in their order. */
+/* What put(), put_data() and put_string() queue: for every filter, the
+ * bytes tcpc_filter_encode() gives for each record, in order. Small
+ * records, empty ones and large ones (which are not copied into the
+ * shared buffer). */
 static void
-check_line_output (TcpcFilter *filter,
-                   const char *terminator)
+check_framed_output (TcpcFilter *filter)
 {
   Fixture f;
   g_autofree char *medium = g_strnfill (3000, 'x');
   g_autofree char *large = g_strnfill (70000, 'y');
   g_autoptr(GBytes) a = g_bytes_new_static ("a", 1);
   g_autoptr(GBytes) large_bytes = g_bytes_new_static (large, 70000);
-  g_autoptr(GString) expected = g_string_new (NULL);
+  g_autoptr(GByteArray) expected = g_byte_array_new ();
+  TcpcTestConn *conn;
   GError *error = NULL;
   const char *parts[] = { "a", "", "b", medium, "c", large, "d" };
   guint i;
 
   fixture_init (&f);
   for (i = 0; i < G_N_ELEMENTS (parts); i++)
-    g_string_append_printf (expected, "%s%s", parts[i], terminator);
+    {
+      g_autoptr(GBytes) record = g_bytes_new_static (parts[i], strlen (parts[i]));
+      g_autoptr(GBytes) encoded = tcpc_filter_encode (filter, record, &error);
+
+      g_assert_no_error (error);
+      g_byte_array_append (expected, g_bytes_get_data (encoded, NULL),
+                           g_bytes_get_size (encoded));
+    }
   tcpc_test_script_read_bytes (f.script, expected->len);
   tcpc_test_script_close (f.script);
-  if (filter != NULL)
-    tcpc_client_set_filter (f.client, filter);
+  tcpc_client_set_filter (f.client, filter);
 
   tcpc_client_start (f.client);
   WAIT_EVENT (f.rec, "connected");
@@ -457,21 +464,70 @@ check_line_output (TcpcFilter *filter,
   WAIT_EVENT (f.rec, "disconnected");
   WAIT_SCRIPT_DONE (f.server);
 
-  g_assert_cmpuint (tcpc_test_server_get_conn (f.server, 0)->n_received, ==, expected->len);
-  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (f.server, 0)),
-                   ==, expected->str);
+  conn = tcpc_test_server_get_conn (f.server, 0);
+  g_assert_cmpuint (conn->n_received, ==, expected->len);
+  g_assert_cmpmem (conn->received->data, conn->received->len,
+                   expected->data, expected->len);
 
   fixture_finish (&f);
-  g_clear_object (&filter);
+  g_object_unref (filter);
 }
 
 static void
-test_line_output (void)
+test_framed_output (void)
 {
-  check_line_output (NULL, "\r\n");
-  check_line_output (TCPC_FILTER (tcpc_line_filter_new_literal ("\n")), "\n");
-  check_line_output (g_object_new (TCPC_TYPE_LINE_FILTER, "input-regex", "\\r?\\n",
-                                   "output-literal", "|", NULL), "|");
+  g_autoptr(GPtrArray) members = g_ptr_array_new_with_free_func (g_object_unref);
+
+  check_framed_output (TCPC_FILTER (tcpc_line_filter_new ()));
+  check_framed_output (TCPC_FILTER (tcpc_line_filter_new_literal ("\n")));
+  check_framed_output (g_object_new (TCPC_TYPE_LINE_FILTER, "input-regex", "\\r?\\n",
+                                     "output-literal", "|", NULL));
+  check_framed_output (TCPC_FILTER (tcpc_block_filter_new ()));
+  check_framed_output (g_object_new (TCPC_TYPE_BLOCK_FILTER,
+                                     "length-codec", TCPC_LENGTH_CODEC_UINT32_LE, NULL));
+  check_framed_output (g_object_new (TCPC_TYPE_BLOCK_FILTER,
+                                     "length-codec", TCPC_LENGTH_CODEC_UINT64_BE, NULL));
+  check_framed_output (g_object_new (TCPC_TYPE_BLOCK_FILTER, "block-size", 7, NULL));
+  check_framed_output (TCPC_FILTER (tcpc_netstring_filter_new ()));
+  check_framed_output (TCPC_FILTER (tcpc_stream_filter_new ()));
+  g_ptr_array_add (members, tcpc_netstring_filter_new ());
+  g_ptr_array_add (members, tcpc_line_filter_new_literal ("\n"));
+  check_framed_output (TCPC_FILTER (tcpc_stackable_filter_new (members)));
+}
+
+/* A record the filter cannot frame is refused with the filter's error:
+ * nothing of it is queued or counted, and the records around it go out. */
+static void
+test_unframable_record (void)
+{
+  Fixture f;
+  g_autofree char *long_record = g_strnfill (300, 'z');
+  g_autoptr(TcpcFilter) filter = g_object_new (TCPC_TYPE_BLOCK_FILTER, "length-codec",
+                                               TCPC_LENGTH_CODEC_UINT8, NULL);
+  TcpcTestConn *conn;
+  GError *error = NULL;
+
+  fixture_init (&f);
+  tcpc_test_script_read_bytes (f.script, 4);
+  tcpc_test_script_close (f.script);
+  tcpc_client_set_filter (f.client, filter);
+
+  tcpc_client_start (f.client);
+  WAIT_EVENT (f.rec, "connected");
+  put_ok (f.client, "a");
+  g_assert_false (tcpc_client_put_string (f.client, long_record, &error));
+  g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+  g_clear_error (&error);
+  g_assert_cmpuint (tcpc_client_get_records_sent (f.client), ==, 1);
+  g_assert_cmpuint (tcpc_client_get_pending_output_bytes (f.client), ==, 2);
+  put_ok (f.client, "b");
+  WAIT_EVENT (f.rec, "disconnected");
+  WAIT_SCRIPT_DONE (f.server);
+
+  conn = tcpc_test_server_get_conn (f.server, 0);
+  g_assert_cmpmem (conn->received->data, conn->received->len, "\001a\001b", 4);
+
+  fixture_finish (&f);
 }
 
 /* Small records put a few at a time while the server does not read, and
@@ -570,7 +626,8 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Output/several-clients", test_several_clients);
   g_test_add_func ("/Tcpc/Output/put-outside-dispatch", test_put_outside_dispatch);
   g_test_add_func ("/Tcpc/Output/threads", test_threads);
-  g_test_add_func ("/Tcpc/Output/line-output", test_line_output);
+  g_test_add_func ("/Tcpc/Output/framed-output", test_framed_output);
+  g_test_add_func ("/Tcpc/Output/unframable-record", test_unframable_record);
   g_test_add_func ("/Tcpc/Output/slow-reader", test_slow_reader);
 
   return g_test_run ();
