@@ -53,7 +53,11 @@
  * another language whose clone returned nothing), are invalid:
  * tcpc_filter_feed(), tcpc_filter_next_record() and tcpc_filter_encode()
  * fail with %TCPC_FILTER_ERROR_INVALID_SETTINGS, and a #TcpcClient reports
- * it before it connects. A member that fails without setting an error is
+ * it before it connects. An empty chunk given to tcpc_filter_feed() (a
+ * client's check before it connects) is also given to a clone of every
+ * later member, so a member with invalid settings anywhere in the stack is
+ * reported before the client connects. A member that fails without setting
+ * an error is
  * reported as %TCPC_FILTER_ERROR_MALFORMED. A stack must not contain
  * itself.
  *
@@ -112,6 +116,11 @@ member (TcpcStackableFilter *self,
   return g_ptr_array_index (self->filters, i);
 }
 
+static gboolean feed_filter (TcpcFilter  *filter,
+                             guint        i,
+                             GBytes      *data,
+                             GError     **error);
+
 /* Feeds @data to the member at @i. Records for a later member are fed even
  * when empty: an empty record is a record there.
  */
@@ -122,13 +131,24 @@ member_feed (TcpcStackableFilter  *self,
              GError              **error)
 {
   g_autoptr(TcpcFilter) filter = g_object_ref (member (self, i));
-  GError *local_error = NULL;
 
   if (i > 0 && TCPC_IS_MAP_FILTER (filter))
     {
       _tcpc_map_filter_push (TCPC_MAP_FILTER (filter), data);
       return TRUE;
     }
+
+  return feed_filter (filter, i, data, error);
+}
+
+/* tcpc_filter_feed() on @filter, the member at @i */
+static gboolean
+feed_filter (TcpcFilter  *filter,
+             guint        i,
+             GBytes      *data,
+             GError     **error)
+{
+  GError *local_error = NULL;
 
   if (tcpc_filter_feed (filter, data, &local_error))
     {
@@ -237,6 +257,35 @@ tcpc_stackable_filter_feed (TcpcFilter  *filter,
 
   if (!check_usable (self, error))
     return FALSE;
+
+  /* An empty chunk changes nothing in a filter: it is how a client checks
+   * a filter's settings before it connects. For the later members an
+   * empty feed is an empty record, so a clone of each takes the check, and
+   * an invalid member anywhere in the stack fails it. */
+  if (g_bytes_get_size (data) == 0)
+    {
+      g_autoptr(GPtrArray) filters = tcpc_stackable_filter_get_filters (self);
+      guint i;
+
+      for (i = 1; i < filters->len; i++)
+        {
+          TcpcFilter *later = g_ptr_array_index (filters, i);
+          g_autoptr(TcpcFilter) clone = NULL;
+
+          if (TCPC_IS_MAP_FILTER (later))
+            continue;
+          clone = tcpc_filter_clone (later);
+          if (clone == NULL)
+            {
+              g_set_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
+                           "Filter %u (%s) of a TcpcStackableFilter could not be cloned",
+                           i, G_OBJECT_TYPE_NAME (later));
+              return FALSE;
+            }
+          if (!feed_filter (clone, i, data, error))
+            return FALSE;
+        }
+    }
 
   return member_feed (self, 0, data, error);
 }

@@ -2798,11 +2798,14 @@ test_oversized_unterminated (void)
 }
 
 /* 58. an invalid filter: connect-error "filter" INVALID_SETTINGS, no
- * connection is made */
-static TcpcLineFilter *
+ * connection is made; also when the invalid filter is deep in a stack */
+#define N_INVALID_FILTERS 7
+
+static TcpcFilter *
 invalid_filter (guint variant)
 {
   TcpcLineFilter *filter = tcpc_line_filter_new ();
+  g_autoptr(GPtrArray) stack = NULL;
 
   switch (variant)
     {
@@ -2823,11 +2826,25 @@ invalid_filter (guint variant)
     case 4:
       tcpc_line_filter_set_input_regex (filter, "(");
       break;
+    case 5:
+      /* the invalid filter is the second of a stack */
+      tcpc_line_filter_set_max_length (filter, 0);
+      stack = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (stack, tcpc_stream_filter_new ());
+      g_ptr_array_add (stack, filter);
+      return TCPC_FILTER (tcpc_stackable_filter_new (stack));
+    case 6:
+      /* the third, behind a map filter */
+      stack = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (stack, filter);
+      g_ptr_array_add (stack, tcpc_map_filter_new (NULL, NULL, NULL, NULL, NULL, NULL));
+      g_ptr_array_add (stack, g_object_new (TCPC_TYPE_BLOCK_FILTER, "max-length", 0, NULL));
+      return TCPC_FILTER (tcpc_stackable_filter_new (stack));
     default:
       g_assert_not_reached ();
     }
 
-  return filter;
+  return TCPC_FILTER (filter);
 }
 
 static void
@@ -2836,14 +2853,14 @@ test_invalid_filter (void)
   TcpcTestServer *server = tcpc_test_server_new ();
   guint variant;
 
-  for (variant = 0; variant < 5; variant++)
+  for (variant = 0; variant < N_INVALID_FILTERS; variant++)
     {
-      g_autoptr(TcpcLineFilter) filter = invalid_filter (variant);
+      g_autoptr(TcpcFilter) filter = invalid_filter (variant);
       TcpcClient *client = tcpc_test_client_for (server);
       TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
 
       g_test_message ("invalid filter variant %u", variant);
-      tcpc_client_set_filter (client, TCPC_FILTER (filter));
+      tcpc_client_set_filter (client, filter);
       tcpc_client_start (client);
       WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
       tcpc_test_spin (100);

@@ -1725,6 +1725,34 @@ test_stackable_bad_member (void)
   g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS);
 }
 
+/* An empty chunk is the settings check: every member takes it, so an
+ * invalid member anywhere fails it, and it is not an empty record for a
+ * later map filter. */
+static void
+test_stackable_settings_check (void)
+{
+  g_autoptr(TcpcLineFilter) invalid = tcpc_line_filter_new ();
+  g_autoptr(TcpcFilter) stack = NULL;
+  g_autoptr(TcpcFilter) map = stack_of (line_lf (), uppercase_map (), NULL);
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr(GError) error = NULL;
+
+  tcpc_line_filter_set_max_length (invalid, 0);
+  stack = stack_of (TCPC_FILTER (tcpc_stream_filter_new ()), g_object_ref (invalid), NULL);
+  g_assert_false (tcpc_filter_feed (stack, empty, &error));
+  g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS);
+  g_clear_error (&error);
+
+  /* once valid, the same stack passes */
+  tcpc_line_filter_set_max_length (invalid, 100);
+  g_assert_true (tcpc_filter_feed (stack, empty, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (tcpc_filter_feed (map, empty, &error));
+  g_assert_no_error (error);
+  assert_parse (map, STRV ("a\n"), STRV ("A"));
+}
+
 /* Settings, properties and clones */
 
 static void
@@ -2230,6 +2258,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/StackableFilter/clone", test_stackable_clone);
   g_test_add_func ("/Tcpc/StackableFilter/nested-invariance", test_stackable_nested_invariance);
   g_test_add_func ("/Tcpc/StackableFilter/bad-member", test_stackable_bad_member);
+  g_test_add_func ("/Tcpc/StackableFilter/settings-check", test_stackable_settings_check);
 
   for (i = 0; i < G_N_ELEMENTS (invalid_cases); i++)
     {
