@@ -174,6 +174,7 @@ typedef struct
   guint               generation;
   guint               holds;       /* references the client holds on itself */
   guint               ending : 1;  /* inside connect-error or disconnected */
+  guint               starting : 1;  /* inside started */
   guint               disposed : 1;
   guint               user_stopped : 1;         /* shutdown() called: no auto reconnect */
   guint               existing_stream_used : 1;
@@ -1501,10 +1502,13 @@ tcpc_client_emit_started (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   guint generation = priv->generation;
+  gboolean was_starting = priv->starting;
   gboolean go_on;
 
   tcpc_client_hold (self);
+  priv->starting = TRUE;
   g_signal_emit (self, signals[STARTED], 0);
+  priv->starting = was_starting;
   go_on = tcpc_client_is_wanted (self) && priv->generation == generation;
   tcpc_client_release (self);
 
@@ -1571,8 +1575,12 @@ tcpc_client_new_for_stream (GIOStream *stream)
  * @self: a #TcpcClient
  *
  * Starts the client: emits #TcpcClient::started, then connects. Calling it
- * while the client is connecting, connected or shutting down does nothing;
- * a closed client starts again.
+ * while the client is connecting, connected or shutting down, or from a
+ * #TcpcClient::started handler, does nothing; a closed client starts
+ * again. #TcpcClient::started is emitted once per start: a
+ * tcpc_client_reconnect(), tcpc_client_reconnect_after() or
+ * tcpc_client_connect_to() from a #TcpcClient::started handler takes over
+ * the start in progress without emitting it again.
  */
 void
 tcpc_client_start (TcpcClient *self)
@@ -1586,7 +1594,7 @@ tcpc_client_start (TcpcClient *self)
   tcpc_client_hold (self);
 
   /* inside connect-error or disconnected nothing is left running either */
-  if (!tcpc_client_is_stopped (self) && !priv->ending)
+  if ((!tcpc_client_is_stopped (self) && !priv->ending) || priv->starting)
     goto out;
 
   priv->user_stopped = FALSE;
@@ -1606,7 +1614,9 @@ tcpc_client_restart (TcpcClient *self)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   priv->user_stopped = FALSE;
-  if (tcpc_client_is_stopped (self))
+  /* from a started handler, the start in progress is the one started
+   * was emitted for */
+  if (tcpc_client_is_stopped (self) && !priv->starting)
     {
       if (!tcpc_client_emit_started (self))
         return;
@@ -1704,7 +1714,7 @@ tcpc_client_reconnect_after (TcpcClient *self,
 
   tcpc_client_hold (self);
 
-  if (tcpc_client_is_stopped (self))
+  if (tcpc_client_is_stopped (self) && !priv->starting)
     {
       if (!tcpc_client_emit_started (self))
         goto out;
@@ -1728,8 +1738,10 @@ out:
  * write this happens before the call returns. #TcpcClient::flushed is
  * emitted before #TcpcClient::disconnected when output was written.
  *
- * While connecting, the attempt is cancelled without any signal. Calling
- * it again while shutting down, or on a closed client, does nothing.
+ * While connecting, the attempt is cancelled without any signal. From a
+ * #TcpcClient::started handler it calls the start off: the client goes to
+ * %TCPC_CLIENT_STATE_CLOSED without connecting. Calling it again while
+ * shutting down, or on a closed client, does nothing.
  */
 void
 tcpc_client_shutdown (TcpcClient *self)
@@ -1758,8 +1770,10 @@ tcpc_client_shutdown (TcpcClient *self)
     case TCPC_CLIENT_STATE_IDLE:
     case TCPC_CLIENT_STATE_CLOSED:
       /* nothing to stop; a start in progress (from a started handler)
-       * is called off */
+       * is called off, and the client, started, is closed */
       priv->generation++;
+      if (priv->starting)
+        tcpc_client_set_state (self, TCPC_CLIENT_STATE_CLOSED);
       break;
 
     case TCPC_CLIENT_STATE_SHUTTING_DOWN:

@@ -284,6 +284,77 @@ test_connected_state (void)
   tcpc_test_server_free (server);
 }
 
+/* 3b. a command from a started handler: started is emitted once per
+ * start, and a shutdown there calls the start off and closes the client */
+typedef enum
+{
+  STARTED_RECONNECT,
+  STARTED_RECONNECT_AFTER,
+  STARTED_CONNECT_TO,
+  STARTED_SHUTDOWN,
+} StartedCommand;
+
+static void
+command_started_cb (TcpcClient     *client,
+                    StartedCommand *command)
+{
+  switch (*command)
+    {
+    case STARTED_RECONNECT:
+      tcpc_client_reconnect (client);
+      break;
+    case STARTED_RECONNECT_AFTER:
+      tcpc_client_reconnect_after (client, 0);
+      break;
+    case STARTED_CONNECT_TO:
+      tcpc_client_connect_to (client, NULL, 0);
+      break;
+    case STARTED_SHUTDOWN:
+    default:
+      tcpc_client_shutdown (client);
+      break;
+    }
+  /* a start in progress: this does nothing */
+  tcpc_client_start (client);
+}
+
+static void
+test_started_commands (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  StartedCommand command;
+
+  for (command = STARTED_RECONNECT; command <= STARTED_SHUTDOWN; command++)
+    {
+      TcpcClient *client = tcpc_test_client_for (server);
+      TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+
+      g_test_message ("command %d from started", command);
+      g_signal_connect (client, "started", G_CALLBACK (command_started_cb), &command);
+      tcpc_client_start (client);
+      if (command == STARTED_SHUTDOWN)
+        {
+          g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CLOSED);
+          tcpc_test_spin (50);
+          tcpc_test_assert_all (rec, "started", "state:CLOSED");
+        }
+      else
+        {
+          WAIT_EVENT (rec, "connected");
+          tcpc_test_spin (50);
+          tcpc_test_assert_all (rec, "started", "state:CONNECTING", "state:CONNECTED",
+                                "connected");
+          tcpc_client_shutdown (client);
+          WAIT_EVENT (rec, "disconnected");
+        }
+
+      tcpc_test_finish_client (client, rec);
+    }
+  g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 3);
+
+  tcpc_test_server_free (server);
+}
+
 /* 4. remote-address as a host name */
 static void
 test_host_name (void)
@@ -3490,6 +3561,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/started", test_started);
   g_test_add_func ("/Tcpc/Client/connected", test_connected);
   g_test_add_func ("/Tcpc/Client/connected-state", test_connected_state);
+  g_test_add_func ("/Tcpc/Client/started-commands", test_started_commands);
   g_test_add_func ("/Tcpc/Client/host-name", test_host_name);
   g_test_add_func ("/Tcpc/Client/ipv6", test_ipv6);
   g_test_add_func ("/Tcpc/Client/bind-address", test_bind_address);
