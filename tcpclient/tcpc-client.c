@@ -207,6 +207,7 @@ typedef struct
   guint               output_closed : 1;
   GQueue              flushes;                  /* GTask, oldest first */
   GTask              *tls_upgrade;              /* start_tls_async() in progress */
+  GSource            *tls_wait;    /* its cancellable, while output is written first */
 
   /* about the current or last connection */
   GTlsCertificate    *peer_certificate;
@@ -462,14 +463,50 @@ tcpc_client_abandon_attempt (TcpcClient *self)
   tcpc_client_clear_pending (self);
 }
 
+/* A pending tcpc_client_flush_async(): the task's data. */
+typedef struct
+{
+  guint64  target;         /* bytes_sent once the output is written */
+  GSource *cancel_source;  /* completes the task when it is cancelled */
+} FlushWait;
+
+static void
+flush_wait_free (FlushWait *wait)
+{
+  if (wait->cancel_source != NULL)
+    {
+      g_source_destroy (wait->cancel_source);
+      g_source_unref (wait->cancel_source);
+    }
+  g_free (wait);
+}
+
+/* Takes the pending flush @task out of the queue: it no longer reacts to
+ * its cancellable, and the caller returns it. */
+static GTask *
+tcpc_client_take_flush (TcpcClient *self,
+                        GList      *link)
+{
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GTask *task = link->data;
+  FlushWait *wait = g_task_get_task_data (task);
+
+  g_queue_delete_link (&priv->flushes, link);
+  if (wait->cancel_source != NULL)
+    g_source_destroy (wait->cancel_source);
+
+  return task;
+}
+
 static void
 tcpc_client_fail_flushes (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
-  GTask *task;
 
-  while ((task = g_queue_pop_head (&priv->flushes)) != NULL)
+  while (!g_queue_is_empty (&priv->flushes))
     {
+      GTask *task = tcpc_client_take_flush (self, priv->flushes.head);
+
       g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
                                "The connection ended before its output was written");
       g_object_unref (task);
@@ -498,6 +535,7 @@ tcpc_client_close_connection (TcpcClient *self,
   destroy_source (&priv->flush_timer);
   destroy_source (&priv->stable_timer);
   tcpc_client_fail_flushes (self);
+  destroy_source (&priv->tls_wait);
   if (priv->tls_upgrade != NULL)
     {
       GTask *task = g_steal_pointer (&priv->tls_upgrade);
@@ -1040,23 +1078,30 @@ writer_written_cb (gpointer owner,
   TcpcClient *self = owner;
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
+  /* a flush's callback may drop the last reference */
+  tcpc_client_hold (self);
+
   priv->bytes_sent += size;
   while (!g_queue_is_empty (&priv->flushes))
     {
       GTask *task = g_queue_peek_head (&priv->flushes);
+      FlushWait *wait = g_task_get_task_data (task);
 
-      if (*(guint64 *) g_task_get_task_data (task) > priv->bytes_sent)
+      if (wait->target > priv->bytes_sent)
         break;
-      g_queue_pop_head (&priv->flushes);
+      tcpc_client_take_flush (self, priv->flushes.head);
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
     }
 
-  if (!priv->writable && _tcpc_writer_get_pending (priv->writer) <= priv->low_water_mark)
+  if (!priv->writable && priv->writer != NULL &&
+      _tcpc_writer_get_pending (priv->writer) <= priv->low_water_mark)
     {
       priv->writable = TRUE;
       tcpc_client_notify (self, PROP_WRITABLE);
     }
+
+  tcpc_client_release (self);
 }
 
 static void
@@ -2114,6 +2159,29 @@ tcpc_client_put_string (TcpcClient  *self,
   return tcpc_client_queue (self, NULL, record, strlen (record), error);
 }
 
+/* The cancellable of a pending flush was cancelled: it fails at once, the
+ * output stays queued. */
+static gboolean
+flush_cancelled_cb (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  TcpcClient *self = g_task_get_source_object (task);
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GList *link = g_queue_find (&priv->flushes, task);
+
+  if (link != NULL)
+    {
+      tcpc_client_hold (self);
+      tcpc_client_take_flush (self, link);
+      g_task_return_error_if_cancelled (task);
+      g_object_unref (task);
+      tcpc_client_release (self);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * tcpc_client_flush_async:
  * @self: a #TcpcClient
@@ -2127,6 +2195,13 @@ tcpc_client_put_string (TcpcClient  *self,
  * nothing pending it completes at once. It fails with
  * %TCPC_CLIENT_ERROR_NOT_CONNECTED when the client is not connected, or
  * when the connection ends (or is replaced) before the output went out.
+ *
+ * Cancelling @cancellable makes it fail with %G_IO_ERROR_CANCELLED at
+ * once; the output stays queued. As with GIO's asynchronous operations,
+ * the pending operation holds a reference to the client until it
+ * completes: a client whose last other reference is dropped meanwhile
+ * lives on, connected, until its output is written, the connection ends
+ * or @cancellable is cancelled.
  */
 void
 tcpc_client_flush_async (TcpcClient          *self,
@@ -2136,7 +2211,7 @@ tcpc_client_flush_async (TcpcClient          *self,
 {
   TcpcClientPrivate *priv;
   g_autoptr(GTask) task = NULL;
-  guint64 *target;
+  FlushWait *wait;
 
   g_return_if_fail (TCPC_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -2145,6 +2220,9 @@ tcpc_client_flush_async (TcpcClient          *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tcpc_client_flush_async);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
 
   if ((priv->state != TCPC_CLIENT_STATE_CONNECTED &&
        priv->state != TCPC_CLIENT_STATE_SHUTTING_DOWN) || priv->writer == NULL)
@@ -2160,9 +2238,19 @@ tcpc_client_flush_async (TcpcClient          *self,
       return;
     }
 
-  target = g_new (guint64, 1);
-  *target = priv->bytes_sent + _tcpc_writer_get_pending (priv->writer);
-  g_task_set_task_data (task, target, g_free);
+  wait = g_new0 (FlushWait, 1);
+  wait->target = priv->bytes_sent + _tcpc_writer_get_pending (priv->writer);
+  g_task_set_task_data (task, wait, (GDestroyNotify) flush_wait_free);
+  if (cancellable != NULL)
+    {
+      /* the source lives as long as the task: it cannot run after the
+       * task was returned */
+      wait->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (wait->cancel_source, G_SOURCE_FUNC (flush_cancelled_cb),
+                             task, NULL);
+      g_source_set_static_name (wait->cancel_source, "[tcpclient] flush cancelled");
+      g_source_attach (wait->cancel_source, priv->context);
+    }
   g_queue_push_tail (&priv->flushes, g_steal_pointer (&task));
 }
 
@@ -2565,6 +2653,9 @@ tcpc_client_handshake (TcpcClient *self)
   else if (priv->remote_address != NULL)
     identity = g_network_address_new (priv->remote_address, priv->remote_port);
 
+  /* the handshake watches the cancellable from now on */
+  destroy_source (&priv->tls_wait);
+
   /* no reading meanwhile: the handshake reads the socket itself */
   _tcpc_reader_set_paused (priv->reader, TRUE);
 
@@ -2592,6 +2683,25 @@ tcpc_client_handshake (TcpcClient *self)
   g_main_context_pop_thread_default (priv->context);
 }
 
+/* start_tls_async() was cancelled while the output before the handshake
+ * was being written: it fails, and the connection goes on in plain text. */
+static gboolean
+tls_wait_cancelled_cb (GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  TcpcClient *self = user_data;
+  TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  GTask *task = g_steal_pointer (&priv->tls_upgrade);
+
+  tcpc_client_hold (self);
+  destroy_source (&priv->tls_wait);
+  g_task_return_error_if_cancelled (task);
+  g_object_unref (task);
+  tcpc_client_release (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * tcpc_client_start_tls_async:
  * @self: a #TcpcClient
@@ -2609,6 +2719,13 @@ tcpc_client_handshake (TcpcClient *self)
  *
  * A failed handshake ends the connection: #TcpcClient::server-error with
  * operation "tls", then #TcpcClient::disconnected.
+ *
+ * Cancelling @cancellable while the earlier output is still being written
+ * makes it fail with %G_IO_ERROR_CANCELLED, and the connection goes on
+ * without TLS; once the handshake has begun, cancelling it fails the
+ * handshake, which ends the connection. As with GIO's asynchronous
+ * operations, the pending operation holds a reference to the client
+ * until it completes.
  */
 void
 tcpc_client_start_tls_async (TcpcClient          *self,
@@ -2627,6 +2744,9 @@ tcpc_client_start_tls_async (TcpcClient          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tcpc_client_start_tls_async);
 
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
   if (priv->state != TCPC_CLIENT_STATE_CONNECTED || priv->output_shut)
     {
       g_task_return_new_error (task, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED,
@@ -2643,6 +2763,13 @@ tcpc_client_start_tls_async (TcpcClient          *self,
   priv->tls_upgrade = g_steal_pointer (&task);
   if (_tcpc_writer_get_pending (priv->writer) == 0)
     tcpc_client_handshake (self);
+  else if (cancellable != NULL)
+    {
+      priv->tls_wait = g_cancellable_source_new (cancellable);
+      g_source_set_callback (priv->tls_wait, G_SOURCE_FUNC (tls_wait_cancelled_cb), self, NULL);
+      g_source_set_static_name (priv->tls_wait, "[tcpclient] STARTTLS cancelled");
+      g_source_attach (priv->tls_wait, priv->context);
+    }
 }
 
 /**

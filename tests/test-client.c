@@ -1154,6 +1154,99 @@ test_flush_async (void)
   tcpc_test_server_free (server);
 }
 
+/* A flush's callback may drop the last reference: the client is
+ * finalized once the callback returns (ASan and valgrind see any access
+ * after that). */
+static void
+flush_unref_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  FlushResult *res = user_data;
+
+  res->ok = tcpc_client_flush_finish (TCPC_CLIENT (object), result, &res->error);
+  res->done = TRUE;
+  g_object_unref (object);
+}
+
+static void
+test_flush_async_unref (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  FlushResult res = { 0 };
+
+  tcpc_test_script_wait (script, 100);
+  tcpc_test_script_read_to_eof (script);
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
+
+  tcpc_client_start (client);
+  WAIT_STATE (client, TCPC_CLIENT_STATE_CONNECTED);
+  tcpc_test_put_bulk (client, BULK_RECORDS, BULK_RECORD_LEN);
+  tcpc_client_flush_async (client, NULL, flush_unref_cb, &res);
+  TCPC_TEST_WAIT (res.done, 10000);
+  g_assert_no_error (res.error);
+  g_assert_true (res.ok);
+  g_assert_null (client);
+
+  tcpc_test_server_free (server);
+}
+
+/* Cancelling a flush fails it at once with G_IO_ERROR_CANCELLED, the
+ * output staying queued; a flush that is already cancelled fails from
+ * the main loop. The pending flush holds the client: once it is
+ * cancelled, a client whose other references were dropped is finalized. */
+static void
+test_flush_async_cancel (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  FlushResult pending = { 0 }, early = { 0 };
+  guint64 queued;
+
+  /* a server that reads nothing while the test runs */
+  tcpc_test_script_wait (script, 60000);
+  tcpc_test_script_read_to_eof (script);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  tcpc_test_put_bulk (client, BULK_RECORDS, BULK_RECORD_LEN);
+
+  g_cancellable_cancel (cancelled);
+  tcpc_client_flush_async (client, cancelled, flush_done_cb, &early);
+  g_assert_false (early.done);
+  TCPC_TEST_WAIT (early.done, 5000);
+  g_assert_error (early.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&early.error);
+
+  tcpc_client_flush_async (client, cancellable, flush_done_cb, &pending);
+  tcpc_test_spin (50);
+  g_assert_false (pending.done);
+  queued = tcpc_client_get_pending_output_bytes (client);
+  g_assert_cmpuint (queued, >, 0);
+
+  /* the flush holds the client, connected */
+  tcpc_test_recorder_free (rec);
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
+  g_object_unref (client);
+  g_assert_nonnull (client);
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+
+  g_cancellable_cancel (cancellable);
+  TCPC_TEST_WAIT (pending.done, 5000);
+  g_assert_false (pending.ok);
+  g_assert_error (pending.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&pending.error);
+  TCPC_TEST_WAIT (client == NULL, 5000);
+
+  tcpc_test_server_free (server);
+}
+
 /* 27b. put, put_data and put_string; an echo round trip */
 static void
 test_put_variants (void)
@@ -3594,6 +3687,8 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/put-default-filter", test_put_default_filter);
   g_test_add_func ("/Tcpc/Client/put-variants", test_put_variants);
   g_test_add_func ("/Tcpc/Client/flush-async", test_flush_async);
+  g_test_add_func ("/Tcpc/Client/flush-async-unref", test_flush_async_unref);
+  g_test_add_func ("/Tcpc/Client/flush-async-cancel", test_flush_async_cancel);
   g_test_add_func ("/Tcpc/Client/flushed-per-drain", test_flushed_per_drain);
   g_test_add_func ("/Tcpc/Client/put-not-connected", test_put_not_connected);
   g_test_add_func ("/Tcpc/Client/put-filter-error", test_put_filter_error);

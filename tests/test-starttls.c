@@ -343,6 +343,76 @@ test_starttls_fails (void)
   session_clear (&session);
 }
 
+/* Cancelled while the output before it is still being written, the
+ * upgrade fails with G_IO_ERROR_CANCELLED and the connection goes on in
+ * plain text; one cancelled already fails from the main loop. No TLS
+ * peer is needed: the handshake never begins. */
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  GError  *error;
+} UpgradeResult;
+
+static void
+upgrade_result_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  UpgradeResult *res = user_data;
+
+  res->ok = tcpc_client_start_tls_finish (TCPC_CLIENT (object), result, &res->error);
+  res->done = TRUE;
+}
+
+static void
+test_starttls_cancel (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  UpgradeResult early = { 0 }, waiting = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  /* a server that reads nothing while the test runs */
+  tcpc_test_script_wait (script, 60000);
+  tcpc_test_script_read_to_eof (script);
+
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (tcpc_client_get_state (client) == TCPC_CLIENT_STATE_CONNECTED, 5000);
+  tcpc_test_put_bulk (client, 20, 999998);
+
+  g_cancellable_cancel (cancelled);
+  tcpc_client_start_tls_async (client, cancelled, upgrade_result_cb, &early);
+  TCPC_TEST_WAIT (early.done, 5000);
+  g_assert_error (early.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&early.error);
+
+  tcpc_client_start_tls_async (client, cancellable, upgrade_result_cb, &waiting);
+  tcpc_test_spin (50);
+  g_assert_false (waiting.done);
+  g_assert_false (tcpc_client_put_string (client, "refused", &error));
+  g_assert_error (error, TCPC_CLIENT_ERROR, TCPC_CLIENT_ERROR_NOT_CONNECTED);
+  g_clear_error (&error);
+
+  g_cancellable_cancel (cancellable);
+  TCPC_TEST_WAIT (waiting.done, 5000);
+  g_assert_false (waiting.ok);
+  g_assert_error (waiting.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&waiting.error);
+
+  /* plain text goes on */
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+  g_assert_true (tcpc_client_put_string (client, "plain", &error));
+  g_assert_no_error (error);
+  g_assert_null (tcpc_client_get_peer_certificate (client));
+
+  g_assert_finalize_object (client);
+  tcpc_test_server_free (server);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -367,6 +437,7 @@ main (int    argc,
 
   g_test_add_func ("/Tcpc/StartTls/upgrade", test_starttls);
   g_test_add_func ("/Tcpc/StartTls/not-tls", test_starttls_fails);
+  g_test_add_func ("/Tcpc/StartTls/cancel", test_starttls_cancel);
 
   ret = g_test_run ();
 
