@@ -612,10 +612,15 @@ tcpc_client_schedule_attempt (TcpcClient *self,
                               double      seconds)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  guint generation = priv->generation;
 
   tcpc_client_clear_pending (self);
   priv->ending = FALSE;
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
+  /* a handler of the state dropped the client, or shut it down or
+   * restarted it itself */
+  if (!tcpc_client_is_wanted (self) || priv->generation != generation)
+    return;
 
   priv->pending = attach_timeout (self, seconds, "[tcpclient] reconnect", reconnect_timer_cb);
   priv->pending_is_retry = TRUE;
@@ -1284,7 +1289,10 @@ tcpc_client_establish (TcpcClient     *self,
   tcpc_client_notify (self, PROP_PEER_CERTIFICATE);
   tcpc_client_notify (self, PROP_PEER_CERTIFICATE_ERRORS);
   g_object_thaw_notify (G_OBJECT (self));
-  if (tcpc_client_is_wanted (self))
+  /* not for a connection that a handler of those notifications ended */
+  if (tcpc_client_is_wanted (self) &&
+      priv->generation == generation &&
+      priv->state == TCPC_CLIENT_STATE_CONNECTED)
     g_signal_emit (self, signals[CONNECTED], 0, stream, remote);
 
   if (tcpc_client_is_wanted (self) &&
@@ -1427,6 +1435,34 @@ clone_filter (TcpcFilter  *filter,
   return NULL;
 }
 
+/* The filter of a connection about to be made, checked before connecting:
+ * fed nothing, an invalid filter refuses (and a valid one is left as it
+ * was). */
+static TcpcFilter *
+clone_checked_filter (TcpcFilter  *filter,
+                      GError     **error)
+{
+  g_autoptr(TcpcFilter) clone = clone_filter (filter, error);
+  g_autoptr(GBytes) nothing = NULL;
+  GError *local_error = NULL;
+
+  if (clone == NULL)
+    return NULL;
+
+  nothing = g_bytes_new_static ("", 0);
+  if (!tcpc_filter_feed (clone, nothing, &local_error))
+    {
+      if (local_error == NULL)
+        local_error = g_error_new_literal (TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
+                                           "The filter refused to start");
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  g_clear_error (&local_error);
+
+  return g_steal_pointer (&clone);
+}
+
 static gboolean
 existing_stream_cb (gpointer user_data)
 {
@@ -1470,28 +1506,22 @@ tcpc_client_begin_attempt (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   TcpcConnectOptions options = { 0 };
-  g_autoptr(GBytes) nothing = NULL;
   GError *error = NULL;
   Attempt *attempt;
+  guint generation;
 
   tcpc_client_abandon_attempt (self);
-  priv->generation++;
+  generation = ++priv->generation;
   priv->ending = FALSE;
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_CONNECTING);
-  if (!tcpc_client_is_wanted (self))
-    return;  /* a handler of the state dropped the client */
+  /* a handler of the state dropped the client, or shut it down or
+   * restarted it itself */
+  if (!tcpc_client_is_wanted (self) || priv->generation != generation)
+    return;
 
-  /* The connection's filter, checked before connecting: fed nothing, an
-   * invalid filter refuses (and a valid one is left as it was). */
-  nothing = g_bytes_new_static ("", 0);
-  priv->attempt_filter = clone_filter (priv->filter, &error);
-  if (priv->attempt_filter != NULL &&
-      !tcpc_filter_feed (priv->attempt_filter, nothing, &error) && error == NULL)
-    g_set_error_literal (&error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
-                         "The filter refused to start");
-  if (error != NULL)
+  priv->attempt_filter = clone_checked_filter (priv->filter, &error);
+  if (priv->attempt_filter == NULL)
     {
-      g_clear_object (&priv->attempt_filter);
       tcpc_client_report_later (self, "filter", error);
       return;
     }
@@ -3164,6 +3194,11 @@ tcpc_client_get_filter (TcpcClient *self)
  * Sets the prototype #TcpcClient:filter; every later connection works with
  * a clone of it.
  *
+ * A connection being made (from tcpc_client_start() until
+ * #TcpcClient::connected) works with a clone of @filter as well; if
+ * @filter's settings are invalid, the attempt ends with
+ * #TcpcClient::connect-error and operation "filter".
+ *
  * On a live connection the change also takes effect at once (POE's
  * `set_filter`): the connection continues with a clone of @filter, which
  * first parses the bytes the old filter had received but not parsed yet,
@@ -3203,6 +3238,23 @@ tcpc_client_set_filter (TcpcClient *self,
         _tcpc_reader_set_filter (priv->reader, clone);
       else
         tcpc_client_server_error (self, "read", error, FALSE);
+    }
+  /* so does the connection being made, checked as it would have been */
+  else if (priv->attempt_filter != NULL)
+    {
+      GError *error = NULL;
+      TcpcFilter *clone = clone_checked_filter (filter, &error);
+
+      if (clone != NULL)
+        {
+          g_object_unref (priv->attempt_filter);
+          priv->attempt_filter = clone;
+        }
+      else
+        {
+          tcpc_client_abandon_attempt (self);
+          tcpc_client_report_later (self, "filter", error);
+        }
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILTER]);

@@ -355,6 +355,97 @@ test_started_commands (void)
   tcpc_test_server_free (server);
 }
 
+/* 3c. a command from a notify::state handler, once, when the client
+ * enters a state: it takes effect, and nothing of the step it
+ * interrupted happens afterwards (no second attempt, no connected for a
+ * connection already ended, no retry timer behind a shutdown) */
+typedef enum
+{
+  STATE_RECONNECT,
+  STATE_SHUTDOWN,
+  STATE_RECONNECT_AFTER_SHUTDOWN,
+} StateCommand;
+
+typedef struct
+{
+  TcpcClientState when;
+  StateCommand    command;
+  gboolean        fired;
+} StateReaction;
+
+static void
+react_to_state_cb (TcpcClient    *client,
+                   GParamSpec    *pspec,
+                   StateReaction *reaction)
+{
+  if (reaction->fired || tcpc_client_get_state (client) != reaction->when)
+    return;
+
+  reaction->fired = TRUE;
+  switch (reaction->command)
+    {
+    case STATE_RECONNECT:
+      tcpc_client_reconnect (client);
+      break;
+    case STATE_RECONNECT_AFTER_SHUTDOWN:
+      tcpc_client_reconnect_after (client, 0);
+      tcpc_client_shutdown (client);
+      break;
+    case STATE_SHUTDOWN:
+    default:
+      tcpc_client_shutdown (client);
+      break;
+    }
+}
+
+static void
+check_state_reaction (TcpcClientState when,
+                      StateCommand    command)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  StateReaction reaction = { when, command, FALSE };
+
+  g_test_message ("command %d on entering state %d", command, when);
+  g_signal_connect (client, "notify::state", G_CALLBACK (react_to_state_cb), &reaction);
+  tcpc_client_start (client);
+
+  if (command == STATE_RECONNECT)
+    {
+      WAIT_EVENT (rec, "connected");
+      tcpc_test_spin (100);
+      g_assert_cmpuint (tcpc_test_recorder_count (rec, "connected"), ==, 1);
+      g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+      tcpc_client_shutdown (client);
+      WAIT_EVENT (rec, "disconnected");
+    }
+  else
+    {
+      WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
+      tcpc_test_spin (100);
+      g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CLOSED);
+      g_assert_cmpuint (tcpc_test_recorder_count (rec, "connected"), ==, 0);
+      if (when == TCPC_CLIENT_STATE_CONNECTING)
+        g_assert_cmpuint (tcpc_test_server_n_conns (server), ==, 0);
+    }
+  g_assert_true (reaction.fired);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+static void
+test_state_handler_commands (void)
+{
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTING, STATE_RECONNECT);
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTING, STATE_SHUTDOWN);
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTING, STATE_RECONNECT_AFTER_SHUTDOWN);
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_SHUTDOWN);
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_RECONNECT_AFTER_SHUTDOWN);
+  check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_RECONNECT);
+}
+
 /* 4. remote-address as a host name */
 static void
 test_host_name (void)
@@ -3011,6 +3102,49 @@ invalid_filter (guint variant)
   return TCPC_FILTER (filter);
 }
 
+/* 58b. a filter set while connecting is the connection's: its framing
+ * parses the input and encodes the output, and invalid settings end the
+ * attempt with connect-error "filter" */
+static void
+test_filter_while_connecting (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  g_autoptr(TcpcFilter) netstring = TCPC_FILTER (tcpc_netstring_filter_new ());
+  g_autoptr(TcpcFilter) invalid = invalid_filter (3);
+  GError *error = NULL;
+
+  tcpc_test_script_write_string (script, "1:a,1:b,");
+  tcpc_test_script_read_bytes (script, 4);
+  tcpc_test_script_close (script);
+
+  tcpc_client_start (client);
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTING);
+  tcpc_client_set_filter (client, netstring);
+  WAIT_EVENT (rec, "connected");
+  g_assert_true (tcpc_client_put_string (client, "x", &error));
+  g_assert_no_error (error);
+  WAIT_EVENT (rec, "disconnected");
+  tcpc_test_assert_events (rec, "started", "connected", "input:a", "input:b", "flushed",
+                           "disconnected");
+  g_assert_cmpstr (tcpc_test_conn_received_str (tcpc_test_server_get_conn (server, 0)),
+                   ==, "1:x,");
+  tcpc_test_finish_client (client, rec);
+
+  client = tcpc_test_client_for (server);
+  rec = tcpc_test_recorder_new (client, 0);
+  tcpc_client_start (client);
+  tcpc_client_set_filter (client, invalid);
+  WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
+  tcpc_test_spin (100);
+  tcpc_test_assert_events (rec, "started", "connect-error:filter:filter:invalid-settings");
+  tcpc_test_finish_client (client, rec);
+
+  tcpc_test_server_free (server);
+}
+
 static void
 test_invalid_filter (void)
 {
@@ -3655,6 +3789,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/connected", test_connected);
   g_test_add_func ("/Tcpc/Client/connected-state", test_connected_state);
   g_test_add_func ("/Tcpc/Client/started-commands", test_started_commands);
+  g_test_add_func ("/Tcpc/Client/state-handler-commands", test_state_handler_commands);
   g_test_add_func ("/Tcpc/Client/host-name", test_host_name);
   g_test_add_func ("/Tcpc/Client/ipv6", test_ipv6);
   g_test_add_func ("/Tcpc/Client/bind-address", test_bind_address);
@@ -3741,6 +3876,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/oversized-record", test_oversized_record);
   g_test_add_func ("/Tcpc/Client/oversized-unterminated", test_oversized_unterminated);
   g_test_add_func ("/Tcpc/Client/invalid-filter", test_invalid_filter);
+  g_test_add_func ("/Tcpc/Client/filter-while-connecting", test_filter_while_connecting);
 
   /* Further contract points */
   g_test_add_func ("/Tcpc/Client/properties", test_properties);
