@@ -18,6 +18,23 @@
 #define POOL_MAX          8
 #define READS_PER_WAKEUP  8
 
+/*
+ * A filter error ends a parse pass. The records behind the bad input, if
+ * the filter got past it, are parsed by the next pass, run from the main
+ * loop before anything more is read, so they still come first and need no
+ * new bytes from the peer. A filter that fails again without getting past
+ * its input (one written in Python, say) would make those passes go on
+ * forever at full CPU, though the main loop keeps running; so after
+ * ERROR_PASSES_MAX passes in a row that ended with an error, without a
+ * record or new input in between, the reader only parses again once more
+ * bytes arrive. A filter that consumes bad input reports it once per bad
+ * record, and good records nearly always lie between bad ones, so the
+ * built-in filters do not reach the bound in practice; a stuck filter costs
+ * at most that many server errors per read, then nothing until the peer
+ * sends more.
+ */
+#define ERROR_PASSES_MAX  64
+
 static GMutex   pool_lock;
 static gpointer pool[POOL_MAX];
 static guint    pool_len;
@@ -67,6 +84,7 @@ struct _TcpcReader
 
   GSource                   *parse_source;
   guint                      dispatching;
+  guint                      error_passes; /* in a row, see ERROR_PASSES_MAX */
 
   guint                      closed : 1;
   guint                      discard : 1;
@@ -148,13 +166,18 @@ tcpc_reader_stopped (TcpcReader *self)
   return self->closed || self->discard || self->paused;
 }
 
-/* Delivers every record the filter can parse now. The filter is looked
- * up again after every record: a handler may switch it. */
+static void tcpc_reader_parse_later (TcpcReader *self);
+
+/* Delivers every record the filter can parse now, up to the first filter
+ * error, after which the next pass runs from the main loop (see
+ * ERROR_PASSES_MAX). The filter is looked up again after every record: a
+ * handler may switch it. */
 static void
 tcpc_reader_parse (TcpcReader *self)
 {
   TcpcFilter *filter = NULL;
   TcpcFilterInterface *iface = NULL;
+  gboolean failed = FALSE;
 
   if (self->closed)
     return;  /* the owner may be gone */
@@ -176,16 +199,30 @@ tcpc_reader_parse (TcpcReader *self)
       record = iface->next_record (filter, &error);
       if (record != NULL)
         {
+          self->error_passes = 0;
           self->callbacks->record (self->owner, record);
           g_bytes_unref (record);
         }
       else if (error != NULL)
         {
+          failed = TRUE;
+          self->error_passes++;
           self->callbacks->error (self->owner, error, FALSE);
           g_error_free (error);
+          break;
         }
       else
         break;
+    }
+
+  if (failed && !tcpc_reader_stopped (self))
+    {
+      if (self->error_passes < ERROR_PASSES_MAX)
+        tcpc_reader_parse_later (self);
+      else
+        g_debug ("TcpcReader: the filter failed %u times in a row without "
+                 "a record; parsing again when more input arrives",
+                 self->error_passes);
     }
 
   self->dispatching--;
@@ -212,6 +249,7 @@ tcpc_reader_handle (TcpcReader *self,
       return !self->closed;
     }
 
+  self->error_passes = 0;
   tcpc_reader_parse (self);
 
   return !self->closed;
@@ -219,6 +257,9 @@ tcpc_reader_handle (TcpcReader *self,
 
 static gboolean parse_later_cb (gpointer user_data);
 
+/* Parses from the main loop. Until then no new read starts (see
+ * tcpc_reader_wait()), so that the records already buffered come before
+ * new input and before the end of the stream. */
 static void
 tcpc_reader_parse_later (TcpcReader *self)
 {
@@ -261,6 +302,7 @@ _tcpc_reader_set_filter (TcpcReader *self,
 
   pending = tcpc_filter_take_pending (self->filter);
   g_set_object (&self->filter, filter);
+  self->error_passes = 0;
 
   if (pending == NULL || self->closed)
     return;
@@ -348,7 +390,9 @@ readable_cb (GObject  *pollable,
   gboolean go_on = TRUE;
   guint i;
 
-  for (i = 0; go_on && !self->paused && i < READS_PER_WAKEUP; i++)
+  for (i = 0;
+       go_on && !self->paused && self->parse_source == NULL && i < READS_PER_WAKEUP;
+       i++)
     {
       GError *error = NULL;
       gpointer chunk = chunk_alloc ();
@@ -374,7 +418,8 @@ readable_cb (GObject  *pollable,
   if (!self->closed)
     self->callbacks->done (self->owner);
 
-  if (self->closed && self->source != NULL)
+  /* A parse pass is pending: reading resumes after it. */
+  if ((self->closed || self->parse_source != NULL) && self->source != NULL)
     {
       /* Returning G_SOURCE_REMOVE destroys it; just drop our reference. */
       g_source_unref (self->source);
@@ -428,7 +473,8 @@ read_cb (GObject      *object,
 static void
 tcpc_reader_wait (TcpcReader *self)
 {
-  if (self->closed || self->paused)
+  /* parse_later_cb() waits once its pass is done */
+  if (self->closed || self->paused || self->parse_source != NULL)
     return;
 
   if (self->pollable != NULL)

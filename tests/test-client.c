@@ -2381,6 +2381,223 @@ test_no_shutdown_on_error_reset (void)
   tcpc_test_server_free (server);
 }
 
+/* 48d. shutdown-on-error FALSE: records buffered behind bad ones (here two
+ * too long lines) arrive without waiting for more input, also when the
+ * peer closes right after them */
+static void
+test_no_shutdown_on_error_buffered (void)
+{
+  guint i;
+
+  for (i = 0; i < 2; i++)
+    {
+      gboolean close = i == 1;
+      TcpcTestServer *server = tcpc_test_server_new ();
+      TcpcTestScript *script = tcpc_test_server_add_script (server);
+      TcpcClient *client = tcpc_test_client_for (server);
+      TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+      g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new ();
+
+      tcpc_line_filter_set_max_length (filter, 10);
+      tcpc_client_set_filter (client, TCPC_FILTER (filter));
+      tcpc_client_set_shutdown_on_error (client, FALSE);
+
+      /* one write: the client reads it all at once */
+      tcpc_test_script_write_string (script,
+                                     "short\nxxxxxxxxxxxxxxxxxxxx\n"
+                                     "yyyyyyyyyyyyyyyyyyyy\nafter\nlast\n");
+      if (close)
+        tcpc_test_script_close (script);
+      else
+        tcpc_test_script_read_to_eof (script);
+
+      tcpc_client_start (client);
+      if (close)
+        {
+          WAIT_EVENT (rec, "disconnected");
+          tcpc_test_assert_events (rec, "started", "connected", "input:short",
+                                   too_long_event, too_long_event, "input:after",
+                                   "input:last", "disconnected");
+          assert_ends_closed (rec, client, "disconnected");
+        }
+      else
+        {
+          WAIT_EVENT (rec, "input:last");
+          tcpc_test_assert_events (rec, "started", "connected", "input:short",
+                                   too_long_event, too_long_event, "input:after",
+                                   "input:last");
+          g_assert_true (tcpc_client_is_connected (client));
+
+          tcpc_client_shutdown (client);
+          WAIT_EVENT (rec, "disconnected");
+          assert_ends_closed (rec, client, "disconnected");
+        }
+
+      tcpc_test_finish_client (client, rec);
+      tcpc_test_server_free (server);
+    }
+}
+
+/* A filter that never gets anywhere: every next_record() fails with
+ * TCPC_FILTER_ERROR_MALFORMED and consumes nothing. After STUCK_FILTER_LIMIT
+ * calls it returns NULL, so that a caller that never stops asking fails
+ * the test instead of hanging it. */
+#define STUCK_FILTER_LIMIT 10000
+
+#define TEST_TYPE_STUCK_FILTER (test_stuck_filter_get_type ())
+G_DECLARE_FINAL_TYPE (TestStuckFilter, test_stuck_filter, TEST, STUCK_FILTER, GObject)
+
+struct _TestStuckFilter
+{
+  GObject  parent_instance;
+  guint   *n_calls;   /* next_record() calls, shared by the clones */
+};
+
+static void test_stuck_filter_iface_init (TcpcFilterInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestStuckFilter, test_stuck_filter, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TCPC_TYPE_FILTER,
+                                                      test_stuck_filter_iface_init))
+
+static TcpcFilter *
+test_stuck_filter_new (guint *n_calls)
+{
+  TestStuckFilter *self = g_object_new (TEST_TYPE_STUCK_FILTER, NULL);
+
+  self->n_calls = n_calls;
+  return TCPC_FILTER (self);
+}
+
+static gboolean
+test_stuck_filter_feed (TcpcFilter  *filter,
+                        GBytes      *data,
+                        GError     **error)
+{
+  return TRUE;
+}
+
+static GBytes *
+test_stuck_filter_next_record (TcpcFilter  *filter,
+                               GError     **error)
+{
+  TestStuckFilter *self = TEST_STUCK_FILTER (filter);
+
+  if (++*self->n_calls > STUCK_FILTER_LIMIT)
+    return NULL;
+
+  g_set_error_literal (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_MALFORMED,
+                       "test filter is stuck");
+  return NULL;
+}
+
+static GBytes *
+test_stuck_filter_encode (TcpcFilter  *filter,
+                          GBytes      *record,
+                          GError     **error)
+{
+  return g_bytes_ref (record);
+}
+
+static GBytes *
+test_stuck_filter_take_pending (TcpcFilter *filter)
+{
+  return NULL;
+}
+
+static TcpcFilter *
+test_stuck_filter_clone (TcpcFilter *filter)
+{
+  return test_stuck_filter_new (TEST_STUCK_FILTER (filter)->n_calls);
+}
+
+static void
+test_stuck_filter_iface_init (TcpcFilterInterface *iface)
+{
+  iface->feed = test_stuck_filter_feed;
+  iface->next_record = test_stuck_filter_next_record;
+  iface->encode = test_stuck_filter_encode;
+  iface->take_pending = test_stuck_filter_take_pending;
+  iface->clone = test_stuck_filter_clone;
+}
+
+static void
+test_stuck_filter_class_init (TestStuckFilterClass *klass)
+{
+}
+
+static void
+test_stuck_filter_init (TestStuckFilter *self)
+{
+}
+
+static gboolean
+stuck_tick_cb (gpointer user_data)
+{
+  tcpc_test_recorder_add (user_data, "tick");
+  return G_SOURCE_REMOVE;
+}
+
+/* The first server-error queues a tick at the reader's priority. */
+static void
+stuck_error_cb (TcpcClient       *client,
+                const char       *operation,
+                const GError     *error,
+                TcpcTestRecorder *rec)
+{
+  if (tcpc_test_count_prefix (rec->events, "server-error") == 1)
+    g_idle_add_full (G_PRIORITY_DEFAULT, stuck_tick_cb, rec, NULL);
+}
+
+/* 48e. shutdown-on-error FALSE and a filter that fails again and again
+ * without consuming its input: a bounded number of server-errors, each
+ * from its own main-loop iteration, then the client waits for more input;
+ * it stays connected and shuts down as usual */
+static void
+test_no_shutdown_on_error_stuck_filter (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  guint n_calls = 0;
+  g_autoptr(TcpcFilter) filter = test_stuck_filter_new (&n_calls);
+  guint n_errors;
+
+  tcpc_client_set_filter (client, filter);
+  tcpc_client_set_shutdown_on_error (client, FALSE);
+  g_signal_connect_after (client, "server-error", G_CALLBACK (stuck_error_cb), rec);
+
+  tcpc_test_script_write_string (script, "bad input\n");
+  tcpc_test_script_read_to_eof (script);
+
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "tick"), WAIT_MS);
+  /* the errors stop by themselves: the count is the same a while later */
+  tcpc_test_spin (200);
+  n_errors = tcpc_test_count_prefix (rec->events, "server-error:read:filter:malformed");
+  tcpc_test_spin (200);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, n_errors);
+  g_test_message ("%u server-error signals", n_errors);
+
+  g_assert_cmpuint (n_errors, >=, 2);
+  g_assert_cmpuint (n_errors, <=, 1000);
+  g_assert_cmpuint (n_calls, ==, n_errors);
+  /* the main loop ran between the first two errors */
+  g_assert_cmpstr (g_ptr_array_index (rec->events, 2), ==, "server-error:read:filter:malformed");
+  g_assert_cmpstr (g_ptr_array_index (rec->events, 3), ==, "tick");
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+
+  tcpc_client_shutdown (client);
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_CONN_FINISHED (server, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, n_errors);
+  g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 1);
+  assert_ends_closed (rec, client, "disconnected");
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
 /* 49. no connect-error handler: one message (not a warning), CLOSED */
 static void
 test_connect_error_default_handler (void)
@@ -3859,6 +4076,10 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error", test_no_shutdown_on_error);
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-eof", test_no_shutdown_on_error_eof);
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-reset", test_no_shutdown_on_error_reset);
+  g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-buffered",
+                   test_no_shutdown_on_error_buffered);
+  g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-stuck-filter",
+                   test_no_shutdown_on_error_stuck_filter);
   g_test_add_func ("/Tcpc/Client/connect-error-default-handler", test_connect_error_default_handler);
   g_test_add_func ("/Tcpc/Client/log-name", test_log_name);
   g_test_add_func ("/Tcpc/Client/connect-error-handler-silences-log", test_connect_error_handler_silences_log);
