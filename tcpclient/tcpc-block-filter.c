@@ -51,8 +51,14 @@
  *   "strange bytes removed from stream" (logged with g_debug() here), and a
  *   record right behind them is parsed by the same
  *   tcpc_filter_next_record() call (POE only parses it on the next read).
- * - Digits followed by a byte other than NUL, and a header of more than 20
- *   digits whose value is within the limit (leading zeros), are
+ * - Leading zeros are allowed in any number, as POE's `^(\d+)\0` allows
+ *   them: `"0005\0hello"` is the record "hello" and a header of zeros only,
+ *   such as `"000\0"`, an empty record. They count toward no limit: the
+ *   value behind them is bound by #TcpcBlockFilter:max-length (and fits in
+ *   64 bits) as any other. A run of leading zeros is kept as a single zero
+ *   as it arrives, so that it cannot fill the memory;
+ *   tcpc_filter_take_pending() returns the header in that form.
+ * - Digits followed by a byte other than NUL are
  *   %TCPC_FILTER_ERROR_MALFORMED; POE stalls there forever.
  *
  * A malformed header cannot be skipped, because where the next record
@@ -98,7 +104,10 @@
 #define PARAM_FLAGS \
   (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS)
 
-/* The longest ASCII length header within the limit (leading zeros). */
+/* The most significant digits (leading zeros aside) an ASCII length
+ * header may have: G_MAXUINT64 has 20. A max-length is a guint, so a header
+ * is too long before it gets there; the limit keeps the value within 64
+ * bits whatever the max-length. */
 #define MAX_ASCII_DIGITS 20
 
 typedef enum
@@ -347,6 +356,8 @@ decode_ascii_header (TcpcBlockFilter  *self,
   gsize size = _tcpc_input_buffer_get_size (input);
   guint64 value = 0;
   gsize garbage = 0;
+  gsize zeros = 0;
+  guint digits = 0;
   gsize n;
 
   while (garbage < size && !is_digit (_tcpc_input_buffer_peek_byte (input, garbage)))
@@ -360,18 +371,34 @@ decode_ascii_header (TcpcBlockFilter  *self,
       size -= garbage;
     }
 
+  /* Leading zeros change nothing: a run of them is dropped but one as it
+   * arrives, so that zeros without end do not grow the buffer. */
+  while (zeros < size && _tcpc_input_buffer_peek_byte (input, zeros) == '0')
+    zeros++;
+
+  if (zeros > 1)
+    {
+      _tcpc_input_buffer_skip (input, zeros - 1);
+      size -= zeros - 1;
+    }
+
   for (n = 0; n < size; n++)
     {
       guint8 c = _tcpc_input_buffer_peek_byte (input, n);
 
       if (is_digit (c))
         {
-          if (n == MAX_ASCII_DIGITS)
+          /* A leading zero is no significant digit. */
+          if (value > 0 || c != '0')
             {
-              set_broken (self, error,
-                          "An ASCII length header has more than %d digits",
-                          MAX_ASCII_DIGITS);
-              return HEADER_ERROR;
+              if (digits == MAX_ASCII_DIGITS)
+                {
+                  set_broken (self, error,
+                              "An ASCII length header has more than %d "
+                              "significant digits", MAX_ASCII_DIGITS);
+                  return HEADER_ERROR;
+                }
+              digits++;
             }
 
           value = add_digit (value, c);

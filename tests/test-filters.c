@@ -674,7 +674,6 @@ static void
 test_block_ascii_malformed (void)
 {
   g_autoptr(TcpcFilter) filter = TCPC_FILTER (tcpc_block_filter_new ());
-  g_autoptr(TcpcFilter) zeros = TCPC_FILTER (tcpc_block_filter_new ());
   g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
 
   /* Digits followed by a byte other than NUL: POE stalls, we report. */
@@ -692,18 +691,140 @@ test_block_ascii_malformed (void)
   /* take_pending starts afresh. */
   feed_len (filter, "3\0abc", 5);
   assert_next (filter, "abc");
+}
 
-  /* More than 20 digits within the limit (leading zeros). */
-  feed (zeros, "00000000000000000000");
-  assert_next (zeros, NULL);
-  feed (zeros, "0");
-  assert_next_error (zeros, TCPC_FILTER_ERROR_MALFORMED);
-  assert_next (zeros, NULL);
+/* Leading zeros: POE's ^(\d+)\0 takes any number of them, and so do we.
+ * They count toward no digit limit; the value limits still hold. */
+static void
+test_block_ascii_leading_zeros (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (166);
+  g_autoptr(TcpcFilter) filter = TCPC_FILTER (tcpc_block_filter_new ());
+  g_autoptr(TcpcFilter) limited = block_filter ("max-length", 100, NULL);
+  g_autoptr(TcpcFilter) widest = block_filter ("max-length", G_MAXUINT, NULL);
+  g_autofree char *zeros = g_strnfill (30, '0');
+  g_autofree char *body = g_strnfill (100, 'b');
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  guint i;
 
-  g_clear_object (&zeros);
-  zeros = TCPC_FILTER (tcpc_block_filter_new ());
-  feed_len (zeros, "00000000000000000003\0abc", 24);
-  assert_next (zeros, "abc");
+  g_test_summary ("A length header with leading zeros, 30 of them here, "
+                  "is a valid header, as in POE");
+
+  /* b"0" * 30 + b"5\0hello" */
+  feed (filter, zeros);
+  feed_len (filter, "5\0hello", 7);
+  assert_next (filter, "hello");
+  assert_next (filter, NULL);
+  assert_pending (filter, NULL);
+
+  /* Only zeros: an empty record, whether one zero or many. */
+  feed_len (filter, "000\0", 4);
+  assert_next (filter, "");
+  assert_next (filter, NULL);
+  feed (filter, zeros);
+  feed_len (filter, "\0", 1);
+  assert_next (filter, "");
+  assert_next (filter, NULL);
+  assert_pending (filter, NULL);
+
+  /* More than 20 digits in all, 20 significant ones: over any max-length
+   * (64-bit values saturate), so too long, not malformed. */
+  feed (filter, zeros);
+  feed_len (filter, "99999999999999999999\0", 21);
+  assert_next_error (filter, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+  assert_next (filter, NULL);
+  g_clear_object (&filter);
+
+  /* max-length still applies behind the zeros. */
+  feed (limited, zeros);
+  feed_len (limited, "101\0", 4);
+  assert_next_error (limited, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+  assert_next (limited, NULL);
+  feed_len (limited, body, 100);
+  feed_len (limited, "b", 1);
+  assert_next (limited, NULL);
+  feed (limited, zeros);
+  feed_len (limited, "100\0", 4);
+  feed_len (limited, body, 100);
+  assert_next_len (limited, body, 100);
+  assert_next (limited, NULL);
+  feed (limited, zeros);
+  feed (limited, "101");
+  assert_next_error (limited, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+  assert_next (limited, NULL);
+
+  /* The largest max-length: 2^32 - 1 is accepted (its body is awaited),
+   * 2^32 is too long. */
+  feed (widest, zeros);
+  feed_len (widest, "4294967295\0", 11);
+  assert_next (widest, NULL);
+  /* (a run of leading zeros is kept as one) */
+  {
+    g_autoptr(GBytes) pending = tcpc_filter_take_pending (widest);
+
+    assert_bytes_len (pending, "04294967295\0", 12);
+  }
+  feed (widest, zeros);
+  feed_len (widest, "4294967296\0", 11);
+  assert_next_error (widest, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+  assert_next (widest, NULL);
+
+  /* A stream of zeros that never ends does not fill the memory. */
+  g_clear_object (&widest);
+  widest = block_filter ("max-length", G_MAXUINT, NULL);
+  for (i = 0; i < 1000; i++)
+    {
+      feed (widest, zeros);
+      assert_next (widest, NULL);
+    }
+  feed_len (widest, "2\0ok", 4);
+  assert_next (widest, "ok");
+  assert_next (widest, NULL);
+  assert_pending (widest, NULL);
+
+  /* Every split across feeds gives the same outcomes. */
+  g_byte_array_append (wire, (const guint8 *) zeros, 30);
+  g_byte_array_append (wire, (const guint8 *) "5\0hello", 7);
+  g_byte_array_append (wire, (const guint8 *) "000\0", 4);
+  g_byte_array_append (wire, (const guint8 *) zeros, 30);
+  g_byte_array_append (wire, (const guint8 *) "2\0ok", 4);
+  {
+    g_autoptr(TcpcFilter) whole = TCPC_FILTER (tcpc_block_filter_new ());
+    g_autoptr(GArray) outcomes = NULL;
+    g_autoptr(GBytes) pending = NULL;
+
+    outcomes = parse_cut (whole, wire->data, wire->len, NULL, 0, NULL, &pending);
+    g_assert_cmpuint (outcomes->len, ==, 3);
+    assert_bytes (g_array_index (outcomes, Outcome, 0).record, "hello");
+    assert_bytes (g_array_index (outcomes, Outcome, 1).record, "");
+    assert_bytes (g_array_index (outcomes, Outcome, 2).record, "ok");
+    g_assert_null (pending);
+    check_invariance (whole, wire->data, wire->len, rand);
+  }
+
+  /* And the limits behind zeros: a too long record is skipped, the
+   * stream stays in step. */
+  g_byte_array_set_size (wire, 0);
+  g_byte_array_append (wire, (const guint8 *) zeros, 30);
+  g_byte_array_append (wire, (const guint8 *) "0101\0", 5);
+  g_byte_array_append (wire, (const guint8 *) body, 100);
+  g_byte_array_append (wire, (const guint8 *) "b", 1);
+  g_byte_array_append (wire, (const guint8 *) zeros, 25);
+  g_byte_array_append (wire, (const guint8 *) "3\0abc", 5);
+  {
+    g_autoptr(TcpcFilter) whole = block_filter ("max-length", 100, NULL);
+    g_autoptr(GArray) outcomes = NULL;
+    g_autoptr(GBytes) pending = NULL;
+
+    outcomes = parse_cut (whole, wire->data, wire->len, NULL, 0, NULL, &pending);
+    g_assert_cmpuint (outcomes->len, ==, 2);
+    g_assert_null (g_array_index (outcomes, Outcome, 0).record);
+    g_assert_cmpint (g_array_index (outcomes, Outcome, 0).code, ==,
+                     TCPC_FILTER_ERROR_RECORD_TOO_LONG);
+    assert_bytes (g_array_index (outcomes, Outcome, 1).record, "abc");
+    g_assert_null (pending);
+    check_invariance (whole, wire->data, wire->len, rand);
+  }
 }
 
 static void
@@ -2228,6 +2349,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/BlockFilter/ascii/poe", test_block_ascii_poe);
   g_test_add_func ("/Tcpc/BlockFilter/ascii/malformed", test_block_ascii_malformed);
   g_test_add_func ("/Tcpc/BlockFilter/ascii/too-long", test_block_ascii_too_long);
+  g_test_add_func ("/Tcpc/BlockFilter/ascii/leading-zeros", test_block_ascii_leading_zeros);
   for (i = 0; i < G_N_ELEMENTS (codec_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/Tcpc/BlockFilter/binary/%s", codec_cases[i].name);

@@ -98,7 +98,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   filter = tcpc_block_filter_new_length_prefixed ((TcpcLengthCodec) mode);
   tcpc_block_filter_set_max_length (filter, max_length);
-  /* one record and its header (20 digits and a NUL at most in ASCII) */
+  /* one record and its header (in ASCII at most 21 bytes: a run of
+   * leading zeros is kept as one zero, a value within max-length has at
+   * most 10 digits, then the NUL) */
   fuzz_check_filter (TCPC_FILTER (filter), &in, TRUE, max_length + 21);
   fuzz_check_round_trip (TCPC_FILTER (filter), &in, NULL, NULL, max_length);
   g_object_unref (filter);
