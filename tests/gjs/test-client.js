@@ -489,6 +489,33 @@ test('line filter standalone', () => {
     `invalid settings: ${error}`);
 });
 
+test('flush_async as a promise (Gio._promisify)', () => {
+    Gio._promisify(Tcpc.Client.prototype, 'flush_async', 'flush_finish');
+    const server = new LoopbackServer();
+    server.onLine = () => {};
+    const client = Tcpc.Client.new('127.0.0.1', server.port);
+    let flushed = null;
+    try {
+        runLoop('the flush', ({done, fail, guard}) => {
+            client.connect('connected', guard(c => {
+                assert(c.put_string('one'), 'put_string');
+                c.flush_async(null).then(ok => {
+                    flushed = ok;
+                    done();
+                }).catch(fail);
+            }));
+            client.start();
+        });
+        assertEqual(flushed, true, 'the promise resolved to true');
+        assertEqual(client.pending_output_bytes, 0, 'nothing pending');
+        assertEqual(client.bytes_sent, 5, 'bytes sent');
+        client.shutdown();
+    } finally {
+        server.stop();
+        settle();
+    }
+});
+
 test('properties', () => {
     const client = Tcpc.Client.new('127.0.0.1', 7);
     assertEqual(client.remote_address, '127.0.0.1', 'remote-address');

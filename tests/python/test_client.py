@@ -492,6 +492,66 @@ class EchoClient(Tcpc.Client):
         self.loop.quit()
 
 
+class TestFlushAsync(LoopTestCase):
+
+    def test_flush_async_completes(self):
+        server = self.server(on_line=lambda conn, line: None)
+        client = self.client(Tcpc.Client.new('127.0.0.1', server.port))
+        results = []
+
+        def on_flushed(c, result):
+            results.append(c.flush_finish(result))
+            self.loop.quit()
+
+        def on_connected(c, stream, address):
+            self.assertTrue(c.put_string('one'))
+            c.flush_async(None, self.guard(on_flushed))
+
+        client.connect('connected', self.guard(on_connected))
+        client.start()
+        self.run_loop(what='the flush')
+        self.assertEqual(results, [True])
+        self.assertEqual(client.props.pending_output_bytes, 0)
+        self.assertEqual(client.props.bytes_sent, len(b'one\r\n'))
+
+    def test_flush_async_cancelled(self):
+        # A peer that never reads: the kernel completes the connection in
+        # the listen backlog, and nobody accepts it.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(('127.0.0.1', 0))
+        listener.listen(1)
+        client = Tcpc.Client.new('127.0.0.1', listener.getsockname()[1])
+        cancellable = Gio.Cancellable()
+        errors = []
+
+        def on_flushed(c, result):
+            try:
+                c.flush_finish(result)
+            except GLib.Error as error:
+                errors.append(error)
+            self.loop.quit()
+
+        def on_connected(c, stream, address):
+            record = GLib.Bytes.new(b'x' * 1000000)
+            for _ in range(20):
+                self.assertTrue(c.put(record))
+            c.flush_async(cancellable, self.guard(on_flushed))
+            GLib.idle_add(lambda: cancellable.cancel() and False)
+
+        client.connect('connected', self.guard(on_connected))
+        try:
+            client.start()
+            self.run_loop(what='the cancelled flush')
+            self.assertEqual(len(errors), 1)
+            self.assertTrue(errors[0].matches(Gio.io_error_quark(),
+                                              Gio.IOErrorEnum.CANCELLED), errors[0])
+            # the output stays queued
+            self.assertGreater(client.props.pending_output_bytes, 0)
+            self.assertEqual(client.props.state, Tcpc.ClientState.CONNECTED)
+        finally:
+            listener.close()
+
+
 class TestSubclass(LoopTestCase):
 
     def test_do_server_input_without_handlers(self):
