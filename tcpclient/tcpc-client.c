@@ -200,6 +200,7 @@ typedef struct
   TcpcWriter         *writer;
   GSource            *idle_timer;
   GSource            *flush_timer;
+  gint64              flush_progress;  /* when the flushing shutdown last wrote */
   gint64              last_input;               /* monotonic */
   guint               writable : 1;
   guint               input_paused : 1;
@@ -810,18 +811,30 @@ static void tcpc_client_server_error (TcpcClient   *self,
                                       const GError *error,
                                       gboolean      connection_broken);
 
-/* A peer that does not read cannot hold a closing client forever. */
+/* A peer that stops reading cannot hold a closing client forever; one
+ * that reads, however slowly, gets every byte. */
 static gboolean
 flush_timeout_cb (gpointer user_data)
 {
   TcpcClient *self = user_data;
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
   g_autoptr(GError) error = NULL;
+  gint64 deadline = priv->flush_progress +
+                    (gint64) (priv->shutdown_timeout * G_USEC_PER_SEC);
+  gint64 now = g_get_monotonic_time ();
 
   g_clear_pointer (&priv->flush_timer, g_source_unref);
+  if (deadline > now)
+    {
+      /* output went out meanwhile: wait from then on */
+      priv->flush_timer = attach_timeout (self, (deadline - now) / (double) G_USEC_PER_SEC,
+                                          "[tcpclient] shutdown timeout", flush_timeout_cb);
+      return G_SOURCE_REMOVE;
+    }
+
   error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                       "Shutdown timed out after %g seconds with %" G_GSIZE_FORMAT
-                       " bytes unsent",
+                       "Shutdown timed out: nothing written for %g seconds, with "
+                       "%" G_GSIZE_FORMAT " bytes unsent",
                        priv->shutdown_timeout, _tcpc_writer_get_pending (priv->writer));
   tcpc_client_server_error (self, "write", error, TRUE);
 
@@ -850,8 +863,11 @@ tcpc_client_begin_shutdown (TcpcClient *self)
     {
       /* writer_flushed_cb, writer_error_cb or the deadline finishes */
       if (priv->shutdown_timeout > 0 && priv->flush_timer == NULL)
-        priv->flush_timer = attach_timeout (self, priv->shutdown_timeout,
-                                            "[tcpclient] shutdown timeout", flush_timeout_cb);
+        {
+          priv->flush_progress = g_get_monotonic_time ();
+          priv->flush_timer = attach_timeout (self, priv->shutdown_timeout,
+                                              "[tcpclient] shutdown timeout", flush_timeout_cb);
+        }
       return;
     }
 
@@ -1087,6 +1103,8 @@ writer_written_cb (gpointer owner,
   tcpc_client_hold (self);
 
   priv->bytes_sent += size;
+  if (priv->flush_timer != NULL)
+    priv->flush_progress = g_get_monotonic_time ();
   while (!g_queue_is_empty (&priv->flushes))
     {
       GTask *task = g_queue_peek_head (&priv->flushes);
@@ -4131,15 +4149,17 @@ tcpc_client_class_init (TcpcClientClass *klass)
   /**
    * TcpcClient:shutdown-timeout:
    *
-   * How long, in seconds, a shutdown may wait for its output to be
-   * written. When it runs out the connection is closed anyway, with
+   * How long, in seconds, a shutdown may wait while none of its output
+   * can be written: a peer that reads, however slowly, gets every byte,
+   * and one that stops reading for this long cannot hold the client. When
+   * it runs out the connection is closed anyway, with
    * #TcpcClient::server-error (operation "write", %G_IO_ERROR_TIMED_OUT,
    * the message counting the unsent bytes) before
    * #TcpcClient::disconnected. 0 waits forever.
    */
   properties[PROP_SHUTDOWN_TIMEOUT] =
     g_param_spec_double ("shutdown-timeout", "Shutdown timeout",
-                         "Seconds a shutdown may wait for its output, 0 for ever",
+                         "Seconds a shutdown may wait while its output cannot be written, 0 for ever",
                          0, G_MAXDOUBLE, 60.0, rw);
 
   /**

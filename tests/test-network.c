@@ -2424,6 +2424,48 @@ test_shutdown_timeout (void)
   tcpc_test_server_free (server);
 }
 
+/* shutdown-timeout counts from the last write: a reader that pauses for
+ * less than it, again and again, gets everything even when the whole
+ * flush takes longer */
+static void
+test_shutdown_timeout_progress (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  guint64 total = (guint64) 24 * (STALL_RECORD_LEN + 2);
+  gint64 start;
+  double elapsed;
+
+  tcpc_test_script_wait (script, 700);
+  tcpc_test_script_read_bytes (script, total / 4);
+  tcpc_test_script_wait (script, 700);
+  tcpc_test_script_read_bytes (script, total / 2);
+  tcpc_test_script_wait (script, 700);
+  tcpc_test_script_read_bytes (script, 3 * total / 4);
+  tcpc_test_script_wait (script, 700);
+  tcpc_test_script_read_to_eof (script);
+  g_object_set (client, "shutdown-timeout", 1.2, NULL);
+
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  tcpc_test_put_bulk (client, 24, STALL_RECORD_LEN);
+  start = g_get_monotonic_time ();
+  tcpc_client_shutdown (client);
+  TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "disconnected"), WAIT_LONG_MS);
+  elapsed = tcpc_test_elapsed (start);
+  WAIT_CONN_FINISHED (server, 0);
+
+  g_test_message ("the flush took %.2f s", elapsed);
+  g_assert_cmpfloat (elapsed, >, 1.2);
+  tcpc_test_assert_events (rec, "started", "connected", "flushed", "disconnected");
+  g_assert_cmpuint (tcpc_test_server_get_conn (server, 0)->n_received, ==, total);
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
 /* shutdown-timeout 0 waits for ever: a slow reader gets everything */
 static void
 test_shutdown_timeout_zero (void)
@@ -3658,6 +3700,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Network/timeout/idle-reset-by-input", test_idle_timeout_reset_by_input);
   g_test_add_func ("/Tcpc/Network/timeout/idle-no-shutdown", test_idle_timeout_no_shutdown);
   g_test_add_func ("/Tcpc/Network/timeout/shutdown", test_shutdown_timeout);
+  g_test_add_func ("/Tcpc/Network/timeout/shutdown-progress", test_shutdown_timeout_progress);
   g_test_add_func ("/Tcpc/Network/timeout/shutdown-zero", test_shutdown_timeout_zero);
 
   /* Socket options */
