@@ -224,9 +224,8 @@ tcpc_filter_feed (TcpcFilter  *self,
  * #TcpcClient::server-error; when it stays connected
  * (#TcpcClient:shutdown-on-error is %FALSE) it asks for the next record
  * from a later main-loop iteration. After 64 errors in a row without a
- * record in between, it asks again only once more input has arrived, so a
- * filter that keeps failing on the same input does not keep the program
- * busy.
+ * record in between, it asks at most every 10 milliseconds, so a filter
+ * that keeps failing on the same input does not keep the program busy.
  *
  * Returns: (transfer full) (nullable): the next record, or %NULL when more
  *   input is needed or on error (@error is set then)

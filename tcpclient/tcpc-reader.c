@@ -26,14 +26,19 @@
  * its input (one written in Python, say) would make those passes go on
  * forever at full CPU, though the main loop keeps running; so after
  * ERROR_PASSES_MAX passes in a row that ended with an error, without a
- * record or new input in between, the reader only parses again once more
- * bytes arrive. A filter that consumes bad input reports it once per bad
- * record, and good records nearly always lie between bad ones, so the
- * built-in filters do not reach the bound in practice; a stuck filter costs
- * at most that many server errors per read, then nothing until the peer
- * sends more.
+ * record or new input in between, the next passes are paced, one every
+ * ERROR_PASS_PACE_MS, and reading goes on meanwhile. A long run of bad
+ * records that the filter does get past (more than ERROR_PASSES_MAX of
+ * them) thus still reaches the good records behind it, only slower; a
+ * stuck filter costs a server error every ERROR_PASS_PACE_MS instead of a
+ * busy CPU; and the end of the stream is still seen. It is reported once
+ * the filter has parsed what it holds, from main-loop iterations again:
+ * after a pass without an error, or after as many failed passes as bytes
+ * were fed to the filter since its last record (a filter that gets past
+ * bad input consumes at least a byte per error), whichever comes first.
  */
-#define ERROR_PASSES_MAX  64
+#define ERROR_PASSES_MAX    64
+#define ERROR_PASS_PACE_MS  10
 
 static GMutex   pool_lock;
 static gpointer pool[POOL_MAX];
@@ -83,6 +88,10 @@ struct _TcpcReader
   gpointer                   owner;
 
   GSource                   *parse_source;
+  gboolean                   parse_paced;  /* parse_source is a paced pass */
+  guint64                    fed_since_record;  /* bytes fed since the last record */
+  gboolean                   eof_pending;  /* seen, reported once parsing is over */
+  guint64                    eof_passes_left;
   guint                      dispatching;
   guint                      error_passes; /* in a row, see ERROR_PASSES_MAX */
 
@@ -93,6 +102,7 @@ struct _TcpcReader
 };
 
 static void tcpc_reader_wait (TcpcReader *self);
+static void tcpc_reader_end (TcpcReader *self);
 
 /* A filter (maybe written in Python or JavaScript) that fails without
  * saying why still fails with an error. */
@@ -167,6 +177,7 @@ tcpc_reader_stopped (TcpcReader *self)
 }
 
 static void tcpc_reader_parse_later (TcpcReader *self);
+static void tcpc_reader_parse_paced (TcpcReader *self);
 
 /* Delivers every record the filter can parse now, up to the first filter
  * error, after which the next pass runs from the main loop (see
@@ -200,6 +211,7 @@ tcpc_reader_parse (TcpcReader *self)
       if (record != NULL)
         {
           self->error_passes = 0;
+          self->fed_since_record = 0;
           self->callbacks->record (self->owner, record);
           g_bytes_unref (record);
         }
@@ -217,12 +229,18 @@ tcpc_reader_parse (TcpcReader *self)
 
   if (failed && !tcpc_reader_stopped (self))
     {
-      if (self->error_passes < ERROR_PASSES_MAX)
+      if (self->eof_pending)
+        {
+          if (self->eof_passes_left > 0)
+            {
+              self->eof_passes_left--;
+              tcpc_reader_parse_later (self);
+            }
+        }
+      else if (self->error_passes < ERROR_PASSES_MAX)
         tcpc_reader_parse_later (self);
       else
-        g_debug ("TcpcReader: the filter failed %u times in a row without "
-                 "a record; parsing again when more input arrives",
-                 self->error_passes);
+        tcpc_reader_parse_paced (self);
     }
 
   self->dispatching--;
@@ -250,6 +268,7 @@ tcpc_reader_handle (TcpcReader *self,
     }
 
   self->error_passes = 0;
+  self->fed_since_record += g_bytes_get_size (chunk);
   tcpc_reader_parse (self);
 
   return !self->closed;
@@ -257,20 +276,55 @@ tcpc_reader_handle (TcpcReader *self,
 
 static gboolean parse_later_cb (gpointer user_data);
 
+static void
+tcpc_reader_cancel_parse (TcpcReader *self)
+{
+  if (self->parse_source != NULL)
+    {
+      g_source_destroy (self->parse_source);
+      g_clear_pointer (&self->parse_source, g_source_unref);
+    }
+  self->parse_paced = FALSE;
+}
+
+/* Whether a pass must run before the next read: all but a paced one. */
+static inline gboolean
+tcpc_reader_parse_due (TcpcReader *self)
+{
+  return self->parse_source != NULL && !self->parse_paced;
+}
+
 /* Parses from the main loop. Until then no new read starts (see
  * tcpc_reader_wait()), so that the records already buffered come before
  * new input and before the end of the stream. */
 static void
 tcpc_reader_parse_later (TcpcReader *self)
 {
-  if (self->parse_source != NULL)
+  if (self->parse_source != NULL && !self->parse_paced)
     return;
 
+  tcpc_reader_cancel_parse (self);
   self->parse_source = g_idle_source_new ();
   g_source_set_priority (self->parse_source, G_PRIORITY_DEFAULT);
   g_source_set_static_name (self->parse_source, "[tcpclient] parse");
   g_source_set_callback (self->parse_source, parse_later_cb, self, NULL);
   g_source_attach (self->parse_source, self->context);
+}
+
+/* The next pass after ERROR_PASSES_MAX failed ones: a while later, and
+ * reading goes on meanwhile. */
+static void
+tcpc_reader_parse_paced (TcpcReader *self)
+{
+  if (self->parse_source != NULL)
+    return;
+
+  self->parse_source = g_timeout_source_new (ERROR_PASS_PACE_MS);
+  self->parse_paced = TRUE;
+  g_source_set_static_name (self->parse_source, "[tcpclient] paced parse");
+  g_source_set_callback (self->parse_source, parse_later_cb, self, NULL);
+  g_source_attach (self->parse_source, self->context);
+  tcpc_reader_wait (self);
 }
 
 static gboolean
@@ -279,8 +333,12 @@ parse_later_cb (gpointer user_data)
   TcpcReader *self = tcpc_reader_ref (user_data);
 
   g_clear_pointer (&self->parse_source, g_source_unref);
+  self->parse_paced = FALSE;
   tcpc_reader_parse (self);
-  tcpc_reader_wait (self);
+  if (self->eof_pending && self->parse_source == NULL && !self->paused)
+    tcpc_reader_end (self);
+  else
+    tcpc_reader_wait (self);
   _tcpc_reader_unref (self);
 
   return G_SOURCE_REMOVE;
@@ -343,6 +401,18 @@ _tcpc_reader_set_paused (TcpcReader *self,
     tcpc_reader_parse_later (self);
 }
 
+/* Reports the end of the stream, once the filter has parsed what it
+ * holds. */
+static void
+tcpc_reader_end (TcpcReader *self)
+{
+  if (self->closed)
+    return;
+
+  self->closed = TRUE;
+  self->callbacks->eof (self->owner);
+}
+
 /* Handles the outcome of one read: data, end of stream or an error.
  * Returns TRUE when the reader may read again. */
 static gboolean
@@ -370,8 +440,16 @@ tcpc_reader_complete (TcpcReader *self,
 
   if (n_read == 0)
     {
-      self->closed = TRUE;
-      self->callbacks->eof (self->owner);
+      if (self->parse_source != NULL)
+        {
+          /* paced passes were running: the rest from the main loop,
+           * unpaced, before the end is reported (see ERROR_PASSES_MAX) */
+          self->eof_pending = TRUE;
+          self->eof_passes_left = self->fed_since_record + 1;
+          tcpc_reader_parse_later (self);
+          return FALSE;
+        }
+      tcpc_reader_end (self);
     }
   else
     {
@@ -391,7 +469,7 @@ readable_cb (GObject  *pollable,
   guint i;
 
   for (i = 0;
-       go_on && !self->paused && self->parse_source == NULL && i < READS_PER_WAKEUP;
+       go_on && !self->paused && !tcpc_reader_parse_due (self) && i < READS_PER_WAKEUP;
        i++)
     {
       GError *error = NULL;
@@ -419,7 +497,7 @@ readable_cb (GObject  *pollable,
     self->callbacks->done (self->owner);
 
   /* A parse pass is pending: reading resumes after it. */
-  if ((self->closed || self->parse_source != NULL) && self->source != NULL)
+  if ((self->closed || tcpc_reader_parse_due (self)) && self->source != NULL)
     {
       /* Returning G_SOURCE_REMOVE destroys it; just drop our reference. */
       g_source_unref (self->source);
@@ -474,7 +552,7 @@ static void
 tcpc_reader_wait (TcpcReader *self)
 {
   /* parse_later_cb() waits once its pass is done */
-  if (self->closed || self->paused || self->parse_source != NULL)
+  if (self->closed || self->paused || self->eof_pending || tcpc_reader_parse_due (self))
     return;
 
   if (self->pollable != NULL)
@@ -558,11 +636,7 @@ _tcpc_reader_close (TcpcReader *self)
   self->closed = TRUE;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
-  if (self->parse_source != NULL)
-    {
-      g_source_destroy (self->parse_source);
-      g_clear_pointer (&self->parse_source, g_source_unref);
-    }
+  tcpc_reader_cancel_parse (self);
   if (self->source != NULL)
     {
       g_source_destroy (self->source);

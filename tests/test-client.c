@@ -2549,11 +2549,65 @@ stuck_error_cb (TcpcClient       *client,
 }
 
 /* 48e. shutdown-on-error FALSE and a filter that fails again and again
- * without consuming its input: a bounded number of server-errors, each
- * from its own main-loop iteration, then the client waits for more input;
- * it stays connected and shuts down as usual */
+ * without consuming its input: each server-error comes from its own
+ * main-loop iteration; after 64 in a row they are paced (one per 10 ms at
+ * most) instead of keeping the CPU busy; the client stays connected and
+ * shuts down as usual */
 static void
 test_no_shutdown_on_error_stuck_filter (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+  guint n_calls = 0;
+  g_autoptr(TcpcFilter) filter = test_stuck_filter_new (&n_calls);
+  guint n_errors, n_later;
+  gint64 start;
+  double elapsed;
+
+  tcpc_client_set_filter (client, filter);
+  tcpc_client_set_shutdown_on_error (client, FALSE);
+  g_signal_connect_after (client, "server-error", G_CALLBACK (stuck_error_cb), rec);
+
+  tcpc_test_script_write_string (script, "bad input\n");
+  tcpc_test_script_read_to_eof (script);
+
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (tcpc_test_count_prefix (rec->events, "server-error") >= 64, WAIT_MS);
+  /* the main loop ran between the first two errors */
+  g_assert_cmpstr (g_ptr_array_index (rec->events, 2), ==, "server-error:read:filter:malformed");
+  g_assert_cmpstr (g_ptr_array_index (rec->events, 3), ==, "tick");
+
+  /* then paced: at most one per 10 ms */
+  n_errors = tcpc_test_count_prefix (rec->events, "server-error");
+  start = g_get_monotonic_time ();
+  tcpc_test_spin (200);
+  n_later = tcpc_test_count_prefix (rec->events, "server-error");
+  elapsed = tcpc_test_elapsed (start);
+  g_test_message ("%u server-errors, then %u more in %.3f s", n_errors, n_later - n_errors,
+                  elapsed);
+  g_assert_cmpuint (n_later, >, n_errors);
+  g_assert_cmpuint (n_later - n_errors, <=, (guint) (elapsed * 100) + 2);
+  g_assert_cmpuint (n_calls, ==, n_later);
+  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+
+  tcpc_client_shutdown (client);
+  n_errors = tcpc_test_count_prefix (rec->events, "server-error");
+  WAIT_EVENT (rec, "disconnected");
+  WAIT_CONN_FINISHED (server, 0);
+  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, n_errors);
+  g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 1);
+  assert_ends_closed (rec, client, "disconnected");
+
+  tcpc_test_finish_client (client, rec);
+  tcpc_test_server_free (server);
+}
+
+/* 48e'. the same stuck filter, and the peer closes: the end of the
+ * stream still ends the connection, after a bounded number of errors */
+static void
+test_no_shutdown_on_error_stuck_filter_eof (void)
 {
   TcpcTestServer *server = tcpc_test_server_new ();
   TcpcTestScript *script = tcpc_test_server_add_script (server);
@@ -2565,37 +2619,74 @@ test_no_shutdown_on_error_stuck_filter (void)
 
   tcpc_client_set_filter (client, filter);
   tcpc_client_set_shutdown_on_error (client, FALSE);
-  g_signal_connect_after (client, "server-error", G_CALLBACK (stuck_error_cb), rec);
-
   tcpc_test_script_write_string (script, "bad input\n");
-  tcpc_test_script_read_to_eof (script);
+  tcpc_test_script_wait (script, 100);
+  tcpc_test_script_close (script);
 
   tcpc_client_start (client);
-  TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "tick"), WAIT_MS);
-  /* the errors stop by themselves: the count is the same a while later */
-  tcpc_test_spin (200);
-  n_errors = tcpc_test_count_prefix (rec->events, "server-error:read:filter:malformed");
-  tcpc_test_spin (200);
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, n_errors);
-  g_test_message ("%u server-error signals", n_errors);
-
-  g_assert_cmpuint (n_errors, >=, 2);
-  g_assert_cmpuint (n_errors, <=, 1000);
-  g_assert_cmpuint (n_calls, ==, n_errors);
-  /* the main loop ran between the first two errors */
-  g_assert_cmpstr (g_ptr_array_index (rec->events, 2), ==, "server-error:read:filter:malformed");
-  g_assert_cmpstr (g_ptr_array_index (rec->events, 3), ==, "tick");
-  g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
-
-  tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
-  WAIT_CONN_FINISHED (server, 0);
-  g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error"), ==, n_errors);
+  n_errors = tcpc_test_count_prefix (rec->events, "server-error:read:filter:malformed");
+  g_test_message ("%u server-errors before disconnected", n_errors);
+  g_assert_cmpuint (n_errors, >=, 64);
+  g_assert_cmpuint (n_errors, <, STUCK_FILTER_LIMIT);
   g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 1);
   assert_ends_closed (rec, client, "disconnected");
 
   tcpc_test_finish_client (client, rec);
   tcpc_test_server_free (server);
+}
+
+/* 48f. shutdown-on-error FALSE and more bad records in a row than the
+ * reader parses at full speed: the good record behind them still comes,
+ * whether the peer then waits or closes at once */
+static void
+test_no_shutdown_on_error_long_bad_run (void)
+{
+  guint closes;
+
+  for (closes = 0; closes < 2; closes++)
+    {
+      TcpcTestServer *server = tcpc_test_server_new ();
+      TcpcTestScript *script = tcpc_test_server_add_script (server);
+      TcpcClient *client = tcpc_test_client_for (server);
+      TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+      g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new_literal ("\n");
+      g_autoptr(GString) input = g_string_new (NULL);
+      guint i;
+
+      g_test_message ("the peer %s", closes ? "closes" : "waits");
+      for (i = 0; i < 200; i++)
+        g_string_append (input, "too long\n");
+      g_string_append (input, "ok\n");
+      tcpc_line_filter_set_max_length (filter, 4);
+      tcpc_client_set_filter (client, TCPC_FILTER (filter));
+      tcpc_client_set_shutdown_on_error (client, FALSE);
+      tcpc_test_script_write_string (script, input->str);
+      if (closes)
+        tcpc_test_script_close (script);
+      else
+        tcpc_test_script_read_to_eof (script);
+
+      tcpc_client_start (client);
+      TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "input:ok"), WAIT_LONG_MS);
+      g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error:read:filter:"),
+                        ==, 200);
+      if (closes)
+        {
+          WAIT_EVENT (rec, "disconnected");
+          g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:ok"), <,
+                           tcpc_test_recorder_index_of (rec, "disconnected"));
+        }
+      else
+        {
+          g_assert_true (tcpc_client_is_connected (client));
+          tcpc_client_shutdown (client);
+          WAIT_EVENT (rec, "disconnected");
+        }
+
+      tcpc_test_finish_client (client, rec);
+      tcpc_test_server_free (server);
+    }
 }
 
 /* 49. no connect-error handler: one message (not a warning), CLOSED */
@@ -4080,6 +4171,10 @@ main (int   argc,
                    test_no_shutdown_on_error_buffered);
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-stuck-filter",
                    test_no_shutdown_on_error_stuck_filter);
+  g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-stuck-filter-eof",
+                   test_no_shutdown_on_error_stuck_filter_eof);
+  g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-long-bad-run",
+                   test_no_shutdown_on_error_long_bad_run);
   g_test_add_func ("/Tcpc/Client/connect-error-default-handler", test_connect_error_default_handler);
   g_test_add_func ("/Tcpc/Client/log-name", test_log_name);
   g_test_add_func ("/Tcpc/Client/connect-error-handler-silences-log", test_connect_error_handler_silences_log);
