@@ -3270,6 +3270,12 @@ tcpc_client_set_filter (TcpcClient *self,
         }
       else
         {
+          /* a stream made meanwhile (in a pre-connect or connect-progress
+           * handler) is closed, not established; an existing stream not
+           * taken yet stays for the next start */
+          if (priv->existing_stream != NULL && priv->attempt == NULL && priv->pending != NULL)
+            priv->existing_stream_used = FALSE;
+          priv->generation++;
           tcpc_client_abandon_attempt (self);
           tcpc_client_report_later (self, "filter", error);
         }

@@ -116,6 +116,22 @@ member (TcpcStackableFilter *self,
   return g_ptr_array_index (self->filters, i);
 }
 
+/* Not tcpc_filter_clone(): a filter written in another language may
+ * return nothing (or something else), which is not a critical here but
+ * NULL. */
+static TcpcFilter *
+clone_member (TcpcFilter *original)
+{
+  gpointer copy = TCPC_FILTER_GET_IFACE (original)->clone (original);
+
+  if (copy != NULL && TCPC_IS_FILTER (copy))
+    return copy;
+
+  if (copy != NULL && G_IS_OBJECT (copy))
+    g_object_unref (copy);
+  return NULL;
+}
+
 static gboolean feed_filter (TcpcFilter  *filter,
                              guint        i,
                              GBytes      *data,
@@ -274,15 +290,10 @@ tcpc_stackable_filter_feed (TcpcFilter  *filter,
 
           if (TCPC_IS_MAP_FILTER (later))
             continue;
-          clone = tcpc_filter_clone (later);
-          if (clone == NULL)
-            {
-              g_set_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_INVALID_SETTINGS,
-                           "Filter %u (%s) of a TcpcStackableFilter could not be cloned",
-                           i, G_OBJECT_TYPE_NAME (later));
-              return FALSE;
-            }
-          if (!feed_filter (clone, i, data, error))
+          /* one that cannot be cloned cannot be checked; a clone of the
+           * whole stack, as a client makes, reports it */
+          clone = clone_member (later);
+          if (clone != NULL && !feed_filter (clone, i, data, error))
             return FALSE;
         }
     }
@@ -367,18 +378,12 @@ tcpc_stackable_filter_clone (TcpcFilter *filter)
       TcpcFilter *original = member (self, i);
       gpointer copy;
 
-      /* Not tcpc_filter_clone(): a filter written in another language may
-       * return nothing, which is reported as invalid settings instead.
-       */
-      copy = TCPC_FILTER_GET_IFACE (original)->clone (original);
-      if (copy != NULL && TCPC_IS_FILTER (copy))
+      copy = clone_member (original);
+      if (copy != NULL)
         {
           g_ptr_array_add (clone->filters, copy);
           continue;
         }
-
-      if (copy != NULL && G_IS_OBJECT (copy))
-        g_object_unref (copy);
 
       if (clone->clone_error == NULL)
         clone->clone_error = g_error_new (TCPC_FILTER_ERROR,

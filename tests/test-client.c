@@ -3410,6 +3410,47 @@ invalid_filter (guint variant)
   return TCPC_FILTER (filter);
 }
 
+/* once: the client's filter is still the default line filter */
+static void
+set_invalid_filter_cb (TcpcClient *client)
+{
+  g_autoptr(TcpcFilter) invalid = invalid_filter (3);
+  TcpcLineFilter *current = TCPC_LINE_FILTER (tcpc_client_get_filter (client));
+
+  if (tcpc_line_filter_get_max_length (current) != 0)
+    tcpc_client_set_filter (client, invalid);
+}
+
+static GIOStream *
+pre_connect_invalid_filter_cb (TcpcClient *client,
+                               GIOStream  *stream,
+                               gpointer    user_data)
+{
+  set_invalid_filter_cb (client);
+  return g_object_ref (stream);
+}
+
+static void
+check_invalid_filter_from (TcpcTestServer *server,
+                           const char     *signal)
+{
+  TcpcClient *client = tcpc_test_client_for (server);
+  TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+
+  g_test_message ("an invalid filter set from %s", signal);
+  if (g_str_equal (signal, "pre-connect"))
+    g_signal_connect (client, "pre-connect", G_CALLBACK (pre_connect_invalid_filter_cb), NULL);
+  else
+    g_signal_connect (client, signal, G_CALLBACK (set_invalid_filter_cb), NULL);
+  tcpc_client_start (client);
+  WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
+  tcpc_test_spin (100);
+  tcpc_test_assert_events (rec, "started", "connect-error:filter:filter:invalid-settings");
+  g_assert_null (tcpc_client_get_stream (client));
+
+  tcpc_test_finish_client (client, rec);
+}
+
 /* 58b. a filter set while connecting is the connection's: its framing
  * parses the input and encodes the output, and invalid settings end the
  * attempt with connect-error "filter" */
@@ -3449,6 +3490,11 @@ test_filter_while_connecting (void)
   tcpc_test_spin (100);
   tcpc_test_assert_events (rec, "started", "connect-error:filter:filter:invalid-settings");
   tcpc_test_finish_client (client, rec);
+
+  /* from a pre-connect or connect-progress handler: the stream made is
+   * closed, not used */
+  check_invalid_filter_from (server, "pre-connect");
+  check_invalid_filter_from (server, "connect-progress");
 
   tcpc_test_server_free (server);
 }

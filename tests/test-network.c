@@ -3261,6 +3261,44 @@ loopback_stream (TcpcTestServer *server)
   return G_IO_STREAM (conn);
 }
 
+/* An invalid filter set before the client took its stream: connect-error
+ * "filter", and the stream is still there for the next start */
+static void
+test_stream_invalid_filter (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcTestScript *script = tcpc_test_server_add_script (server);
+  GIOStream *stream;
+  TcpcClient *client;
+  TcpcTestRecorder *rec;
+  g_autoptr(TcpcLineFilter) invalid = tcpc_line_filter_new ();
+  g_autoptr(TcpcLineFilter) valid = tcpc_line_filter_new ();
+
+  tcpc_test_script_echo (script);
+  tcpc_line_filter_set_max_length (invalid, 0);
+  stream = loopback_stream (server);
+  client = tcpc_client_new_for_stream (stream);
+  rec = tcpc_test_recorder_new (client, TCPC_TEST_RECORD_PRE_CONNECT);
+
+  tcpc_client_start (client);
+  tcpc_client_set_filter (client, TCPC_FILTER (invalid));
+  WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
+  tcpc_test_assert_events (rec, "started", "connect-error:filter:filter:invalid-settings");
+
+  tcpc_client_set_filter (client, TCPC_FILTER (valid));
+  tcpc_client_start (client);
+  WAIT_EVENT (rec, "connected");
+  g_assert_true (tcpc_client_get_stream (client) == stream);
+  put_string_ok (client, "ping");
+  WAIT_EVENT (rec, "input:ping");
+  tcpc_client_shutdown (client);
+  WAIT_EVENT (rec, "disconnected");
+
+  tcpc_test_finish_client (client, rec);
+  g_object_unref (stream);
+  tcpc_test_server_free (server);
+}
+
 static void
 test_stream_loopback (void)
 {
@@ -3726,6 +3764,7 @@ main (int   argc,
 
   /* Existing streams */
   g_test_add_func ("/Tcpc/Network/stream/loopback", test_stream_loopback);
+  g_test_add_func ("/Tcpc/Network/stream/invalid-filter", test_stream_invalid_filter);
   g_test_add_func ("/Tcpc/Network/stream/socketpair", test_stream_socketpair);
   g_test_add_func ("/Tcpc/Network/stream/reconnect-not-supported", test_stream_reconnect_not_supported);
   g_test_add_func ("/Tcpc/Network/stream/restart-not-supported", test_stream_restart_not_supported);
