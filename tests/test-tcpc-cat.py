@@ -157,6 +157,15 @@ class Server:
 
     def close(self):
         self.closed = True
+        # shutdown() wakes the accept() under way, and the listener is
+        # closed only once the accepting thread is gone: closed first, its
+        # descriptor could be reused by the next test's listener, which
+        # the thread would then accept from.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.accept_thread.join(WAIT)
         try:
             self.listener.close()
         except OSError:
