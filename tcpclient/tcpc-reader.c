@@ -34,11 +34,14 @@
  * busy CPU; and the end of the stream is still seen. It is reported once
  * the filter has parsed what it holds, from main-loop iterations again:
  * after a pass without an error, or after as many failed passes as bytes
- * were fed to the filter since its last record (a filter that gets past
- * bad input consumes at least a byte per error), whichever comes first.
+ * were fed to the filter since it last had nothing but a partial record
+ * left (a filter that gets past bad input consumes at least a byte per
+ * error), but after EOF_PASSES_MAX failed passes at most, so that a stuck
+ * filter holding a lot of input does not keep the CPU busy either.
  */
 #define ERROR_PASSES_MAX    64
 #define ERROR_PASS_PACE_MS  10
+#define EOF_PASSES_MAX      1024
 
 static GMutex   pool_lock;
 static gpointer pool[POOL_MAX];
@@ -89,7 +92,7 @@ struct _TcpcReader
 
   GSource                   *parse_source;
   gboolean                   parse_paced;  /* parse_source is a paced pass */
-  guint64                    fed_since_record;  /* bytes fed since the last record */
+  guint64                    fed_since_record;  /* bytes fed since a pass drained the filter */
   gboolean                   eof_pending;  /* seen, reported once parsing is over */
   guint64                    eof_passes_left;
   guint                      dispatching;
@@ -211,7 +214,6 @@ tcpc_reader_parse (TcpcReader *self)
       if (record != NULL)
         {
           self->error_passes = 0;
-          self->fed_since_record = 0;
           self->callbacks->record (self->owner, record);
           g_bytes_unref (record);
         }
@@ -224,7 +226,10 @@ tcpc_reader_parse (TcpcReader *self)
           break;
         }
       else
-        break;
+        {
+          self->fed_since_record = 0;  /* drained: at most a partial record held */
+          break;
+        }
     }
 
   if (failed && !tcpc_reader_stopped (self))
@@ -440,12 +445,13 @@ tcpc_reader_complete (TcpcReader *self,
 
   if (n_read == 0)
     {
-      if (self->parse_source != NULL)
+      if (self->parse_source != NULL || self->dispatching > 0)
         {
-          /* paced passes were running: the rest from the main loop,
+          /* passes are still to run (paced ones, or one that a handler's
+           * nested main loop interrupted): the rest from the main loop,
            * unpaced, before the end is reported (see ERROR_PASSES_MAX) */
           self->eof_pending = TRUE;
-          self->eof_passes_left = self->fed_since_record + 1;
+          self->eof_passes_left = MIN (self->fed_since_record + 1, EOF_PASSES_MAX);
           tcpc_reader_parse_later (self);
           return FALSE;
         }

@@ -2604,8 +2604,9 @@ test_no_shutdown_on_error_stuck_filter (void)
   tcpc_test_server_free (server);
 }
 
-/* 48e'. the same stuck filter, and the peer closes: the end of the
- * stream still ends the connection, after a bounded number of errors */
+/* 48e'. the same stuck filter, and the peer sends a lot and closes: the
+ * end of the stream still ends the connection, after a bounded number of
+ * errors */
 static void
 test_no_shutdown_on_error_stuck_filter_eof (void)
 {
@@ -2619,7 +2620,8 @@ test_no_shutdown_on_error_stuck_filter_eof (void)
 
   tcpc_client_set_filter (client, filter);
   tcpc_client_set_shutdown_on_error (client, FALSE);
-  tcpc_test_script_write_string (script, "bad input\n");
+  /* far more bytes than errors are allowed after the end of the stream */
+  tcpc_test_script_write_repeat (script, 'x', 100000);
   tcpc_test_script_wait (script, 100);
   tcpc_test_script_close (script);
 
@@ -2636,16 +2638,84 @@ test_no_shutdown_on_error_stuck_filter_eof (void)
   tcpc_test_server_free (server);
 }
 
+/* 48g. a record handler runs a nested main loop, during which the peer
+ * closes: the records still buffered come before disconnected */
+typedef struct
+{
+  TcpcTestServer *server;
+  gboolean        nested_done;
+} NestedEof;
+
+static void
+nested_eof_input_cb (TcpcClient *client,
+                     GBytes     *record,
+                     NestedEof  *ne)
+{
+  if (g_bytes_get_size (record) != 3 || memcmp (g_bytes_get_data (record, NULL), "ok1", 3) != 0)
+    return;
+
+  g_assert_true (tcpc_client_put_string (client, "go", NULL));
+  /* the server closes once it has the answer; the client reads the end
+   * of the stream from this loop */
+  TCPC_TEST_WAIT (tcpc_test_server_n_conns (ne->server) == 1 &&
+                  tcpc_test_server_get_conn (ne->server, 0)->closed, WAIT_MS);
+  tcpc_test_spin (100);
+  ne->nested_done = TRUE;
+}
+
+static void
+test_nested_loop_eof (void)
+{
+  guint bad_first;
+
+  for (bad_first = 0; bad_first < 2; bad_first++)
+    {
+      TcpcTestServer *server = tcpc_test_server_new ();
+      TcpcTestScript *script = tcpc_test_server_add_script (server);
+      TcpcClient *client = tcpc_test_client_for (server);
+      TcpcTestRecorder *rec = tcpc_test_recorder_new (client, 0);
+      g_autoptr(TcpcLineFilter) filter = tcpc_line_filter_new_literal ("\n");
+      g_autoptr(GString) input = g_string_new (NULL);
+      NestedEof ne = { server, FALSE };
+      guint i;
+
+      g_test_message ("%s", bad_first ? "after 200 bad lines" : "plain");
+      for (i = 0; bad_first && i < 200; i++)
+        g_string_append (input, "too long\n");
+      g_string_append (input, "ok1\nok2\n");
+      tcpc_line_filter_set_max_length (filter, 4);
+      tcpc_client_set_filter (client, TCPC_FILTER (filter));
+      tcpc_client_set_shutdown_on_error (client, FALSE);
+      g_signal_connect (client, "server-input", G_CALLBACK (nested_eof_input_cb), &ne);
+      tcpc_test_script_write_string (script, input->str);
+      tcpc_test_script_read_bytes (script, 3);   /* "go\n" */
+      tcpc_test_script_close (script);
+
+      tcpc_client_start (client);
+      TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "disconnected"), WAIT_LONG_MS);
+      g_assert_true (ne.nested_done);
+      g_assert_cmpuint (tcpc_test_recorder_count (rec, "input:ok2"), ==, 1);
+      g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:ok2"), <,
+                       tcpc_test_recorder_index_of (rec, "disconnected"));
+
+      tcpc_test_finish_client (client, rec);
+      tcpc_test_server_free (server);
+    }
+}
+
 /* 48f. shutdown-on-error FALSE and more bad records in a row than the
  * reader parses at full speed: the good record behind them still comes,
  * whether the peer then waits or closes at once */
 static void
 test_no_shutdown_on_error_long_bad_run (void)
 {
-  guint closes;
+  guint variant;
 
-  for (closes = 0; closes < 2; closes++)
+  /* 0: the peer waits; 1: it closes; 2: it closes, and a good record
+   * comes first */
+  for (variant = 0; variant < 3; variant++)
     {
+      gboolean closes = variant > 0;
       TcpcTestServer *server = tcpc_test_server_new ();
       TcpcTestScript *script = tcpc_test_server_add_script (server);
       TcpcClient *client = tcpc_test_client_for (server);
@@ -2654,7 +2724,10 @@ test_no_shutdown_on_error_long_bad_run (void)
       g_autoptr(GString) input = g_string_new (NULL);
       guint i;
 
-      g_test_message ("the peer %s", closes ? "closes" : "waits");
+      g_test_message ("the peer %s%s", closes ? "closes" : "waits",
+                      variant == 2 ? ", a good record first" : "");
+      if (variant == 2)
+        g_string_append (input, "a\n");
       for (i = 0; i < 200; i++)
         g_string_append (input, "too long\n");
       g_string_append (input, "ok\n");
@@ -2671,6 +2744,8 @@ test_no_shutdown_on_error_long_bad_run (void)
       TCPC_TEST_WAIT (tcpc_test_recorder_has (rec, "input:ok"), WAIT_LONG_MS);
       g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "server-error:read:filter:"),
                         ==, 200);
+      if (variant == 2)
+        g_assert_cmpuint (tcpc_test_recorder_count (rec, "input:a"), ==, 1);
       if (closes)
         {
           WAIT_EVENT (rec, "disconnected");
@@ -4219,6 +4294,7 @@ main (int   argc,
                    test_no_shutdown_on_error_stuck_filter);
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-stuck-filter-eof",
                    test_no_shutdown_on_error_stuck_filter_eof);
+  g_test_add_func ("/Tcpc/Client/nested-loop-eof", test_nested_loop_eof);
   g_test_add_func ("/Tcpc/Client/no-shutdown-on-error-long-bad-run",
                    test_no_shutdown_on_error_long_bad_run);
   g_test_add_func ("/Tcpc/Client/connect-error-default-handler", test_connect_error_default_handler);
