@@ -80,6 +80,15 @@
  * The client does not keep itself alive: dropping the last reference
  * closes its connection at once, discards pending output and emits nothing
  * more. Keep a reference for as long as the connection should live.
+ *
+ * One exception comes from GLib: a signal emission holds a reference of
+ * its own while it runs. A last reference dropped in a handler that runs
+ * within another handler of the client (a #GObject::notify handler
+ * reached from a #TcpcClient::server-input handler that called
+ * tcpc_client_shutdown(), say) is therefore not seen as the last one until
+ * the outer emission returns, and the step under way may still emit its
+ * signals meanwhile. Dropped from a handler called by the main loop, it
+ * is seen at once.
  */
 
 /**
@@ -781,11 +790,18 @@ static void
 tcpc_client_finish_disconnect (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
-  guint generation;
+  guint generation = priv->generation;
 
   tcpc_client_hold (self);
 
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_SHUTTING_DOWN);
+  /* a handler of the state replaced the connection (no disconnected for
+   * it then) or dropped the client */
+  if (!tcpc_client_is_wanted (self) || priv->generation != generation)
+    {
+      tcpc_client_release (self);
+      return;
+    }
   tcpc_client_close_connection (self, TRUE);
 
   generation = ++priv->generation;
@@ -846,8 +862,12 @@ static void
 tcpc_client_begin_shutdown (TcpcClient *self)
 {
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
+  guint generation = priv->generation;
 
   tcpc_client_set_state (self, TCPC_CLIENT_STATE_SHUTTING_DOWN);
+  /* a handler of the state replaced the connection or dropped the client */
+  if (!tcpc_client_is_wanted (self) || priv->generation != generation)
+    return;
   destroy_source (&priv->idle_timer);
   if (priv->reader != NULL)
     {
@@ -1500,9 +1520,15 @@ attempt_progress_cb (gpointer            owner,
                      GIOStream          *connection)
 {
   Attempt *attempt = owner;
+  TcpcClient *self = attempt->client;
 
-  if (attempt->client != NULL)
-    g_signal_emit (attempt->client, signals[CONNECT_PROGRESS], 0, event, connectable, connection);
+  /* nothing once the last reference is gone, even while it is held */
+  if (self == NULL || !tcpc_client_is_wanted (self))
+    return;
+
+  tcpc_client_hold (self);
+  g_signal_emit (self, signals[CONNECT_PROGRESS], 0, event, connectable, connection);
+  tcpc_client_release (self);
 }
 
 static gboolean
@@ -1511,10 +1537,15 @@ attempt_accept_certificate_cb (gpointer             owner,
                                GTlsCertificateFlags errors)
 {
   Attempt *attempt = owner;
+  TcpcClient *self = attempt->client;
   gboolean accepted = FALSE;
 
-  if (attempt->client != NULL)
-    g_signal_emit (attempt->client, signals[ACCEPT_CERTIFICATE], 0, certificate, errors, &accepted);
+  if (self == NULL || !tcpc_client_is_wanted (self))
+    return FALSE;
+
+  tcpc_client_hold (self);
+  g_signal_emit (self, signals[ACCEPT_CERTIFICATE], 0, certificate, errors, &accepted);
+  tcpc_client_release (self);
 
   return accepted;
 }

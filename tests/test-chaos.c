@@ -76,9 +76,9 @@
  * interleaving; the trace is what reproduces. TCPC_TEST_QUICK=1 (the
  * valgrind stage) runs fewer seeds.
  *
- * Known library defects are kept out by excluded() (each named there,
- * DEFECT-n, with the exact combination skipped); TCPC_CHAOS_NO_EXCLUDE=1
- * lets them happen. Not counted as a violation: a connection that a
+ * What the library documents it cannot do is kept out by excluded()
+ * (named there, with the exact combination skipped);
+ * TCPC_CHAOS_NO_EXCLUDE=1 lets it happen. Not counted as a violation: a connection that a
  * notify::state (CONNECTED) handler ends before connected is emitted gets
  * a disconnected without a connected (tcpc_client_establish() skips
  * connected on purpose then).
@@ -460,35 +460,22 @@ do_property (Chaos *chaos)
     }
 }
 
-/* Known defects of the library, kept out of the runs so that the test
- * guards everything else; TCPC_CHAOS_NO_EXCLUDE=1 lets them happen.
+/* What the library documents it cannot do, kept out of the runs so that
+ * the test guards everything else; TCPC_CHAOS_NO_EXCLUDE=1 lets it happen.
  *
- * DEFECT-1: a reconnect, reconnect_after or connect_to called from a
- * notify::state handler that sees SHUTTING_DOWN is undone.
- * tcpc_client_begin_shutdown() and tcpc_client_finish_disconnect() in
- * tcpclient/tcpc-client.c set the state to SHUTTING_DOWN and go on
- * without checking whether a handler of that notification restarted the
- * client (no generation check after tcpc_client_set_state()): the state
- * goes CONNECTING → SHUTTING_DOWN again, disconnected is emitted for the
- * replaced connection, the state becomes CLOSED while the new attempt is
- * still in flight, and that attempt then connects: CLOSED → CONNECTED and
- * connected in a client that reported CLOSED.
+ * NESTED-UNREF: the last unref from a handler nested in another emission
+ * is not seen as the last one (the "References" section of TcpcClient's
+ * documentation). tcpc_client_is_wanted() compares the reference count
+ * with the client's own holds, and a g_signal_emit() in progress holds one
+ * more reference on the instance, so e.g. shutdown() from server-input,
+ * then the unref from notify::state (SHUTTING_DOWN), still gives
+ * disconnected and notify::state (CLOSED).
  *
- * DEFECT-2: dropping the last reference from a connect-progress handler
- * does not stop the signals: attempt_event_cb() in tcpclient/tcpc-client.c
- * emits connect-progress whenever attempt->client is set, without
- * tcpc_client_is_wanted(); while tcpc_client_begin_attempt() runs under
- * tcpc_client_hold() the client is not finalized yet, so the next events
- * of the same attempt (RESOLVED, CONNECTING) are still emitted.
- * attempt_accept_certificate_cb() has the same shape.
- *
- * DEFECT-3: the last unref from a handler nested in another emission is
- * not seen as the last one. tcpc_client_is_wanted() in
- * tcpclient/tcpc-client.c compares the reference count with the
- * client's own holds, but every g_signal_emit() in progress holds one more
- * reference on the instance (and g_object_notify*() another), so e.g.
- * shutdown() from server-input, then the unref from notify::state
- * (SHUTTING_DOWN), still gives disconnected and notify::state (CLOSED). */
+ * Two defects this test found are fixed, and their combinations run: a
+ * reconnect, reconnect_after or connect_to from a notify::state handler
+ * that sees SHUTTING_DOWN (it was undone), and the last unref from a
+ * connect-progress handler (the attempt's next events were still
+ * emitted). */
 static gboolean
 excluded (Chaos      *chaos,
           const char *where,
@@ -497,25 +484,9 @@ excluded (Chaos      *chaos,
   if (g_getenv ("TCPC_CHAOS_NO_EXCLUDE") != NULL)
     return FALSE;
 
-  if (g_str_equal (where, "notify::state") &&
-      tcpc_client_get_state (chaos->client) == TCPC_CLIENT_STATE_SHUTTING_DOWN &&
-      (cmd == CMD_RECONNECT || cmd == CMD_RECONNECT_AFTER ||
-       cmd == CMD_CONNECT_TO_GOOD || cmd == CMD_CONNECT_TO_REFUSED ||
-       cmd == CMD_CONNECT_TO_KEEP))
-    {
-      trace (chaos, "(excluded: DEFECT-1, restart from notify::state(SHUTTING_DOWN))");
-      return TRUE;
-    }
-
   if (cmd == CMD_UNREF && chaos->depth >= 2)
     {
-      trace (chaos, "(excluded: DEFECT-3, last unref from a nested emission)");
-      return TRUE;
-    }
-
-  if (g_str_equal (where, "connect-progress") && cmd == CMD_UNREF)
-    {
-      trace (chaos, "(excluded: DEFECT-2, last unref from connect-progress)");
+      trace (chaos, "(excluded: NESTED-UNREF, last unref from a nested emission)");
       return TRUE;
     }
 

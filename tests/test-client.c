@@ -411,7 +411,19 @@ check_state_reaction (TcpcClientState when,
   g_signal_connect (client, "notify::state", G_CALLBACK (react_to_state_cb), &reaction);
   tcpc_client_start (client);
 
-  if (command == STATE_RECONNECT)
+  if (when == TCPC_CLIENT_STATE_SHUTTING_DOWN)
+    {
+      /* a reconnect from there replaces the connection: no disconnected */
+      WAIT_EVENT (rec, "connected");
+      tcpc_client_shutdown (client);
+      WAIT_COUNT (rec, "connected", 2);
+      tcpc_test_spin (100);
+      g_assert_cmpuint (tcpc_test_recorder_count (rec, "disconnected"), ==, 0);
+      g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
+      tcpc_client_shutdown (client);
+      WAIT_EVENT (rec, "disconnected");
+    }
+  else if (command == STATE_RECONNECT)
     {
       WAIT_EVENT (rec, "connected");
       tcpc_test_spin (100);
@@ -444,6 +456,38 @@ test_state_handler_commands (void)
   check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_SHUTDOWN);
   check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_RECONNECT_AFTER_SHUTDOWN);
   check_state_reaction (TCPC_CLIENT_STATE_CONNECTED, STATE_RECONNECT);
+  check_state_reaction (TCPC_CLIENT_STATE_SHUTTING_DOWN, STATE_RECONNECT);
+}
+
+/* 3d. the last reference dropped in a connect-progress handler: no more
+ * events of that attempt, even while the client is still held inside
+ * start() */
+static void
+unref_on_progress_cb (TcpcClient *client,
+                      gint        event,
+                      gpointer    connectable,
+                      gpointer    connection,
+                      guint      *n_events)
+{
+  if ((*n_events)++ == 0)
+    g_object_unref (client);
+}
+
+static void
+test_unref_in_connect_progress (void)
+{
+  TcpcTestServer *server = tcpc_test_server_new ();
+  TcpcClient *client = tcpc_test_client_for (server);
+  guint n_events = 0;
+
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *) &client);
+  g_signal_connect (client, "connect-progress", G_CALLBACK (unref_on_progress_cb), &n_events);
+  tcpc_client_start (client);
+  TCPC_TEST_WAIT (client == NULL, WAIT_MS);
+  tcpc_test_spin (100);
+  g_assert_cmpuint (n_events, ==, 1);
+
+  tcpc_test_server_free (server);
 }
 
 /* 4. remote-address as a host name */
@@ -4219,6 +4263,7 @@ main (int   argc,
   g_test_add_func ("/Tcpc/Client/connected-state", test_connected_state);
   g_test_add_func ("/Tcpc/Client/started-commands", test_started_commands);
   g_test_add_func ("/Tcpc/Client/state-handler-commands", test_state_handler_commands);
+  g_test_add_func ("/Tcpc/Client/unref-in-connect-progress", test_unref_in_connect_progress);
   g_test_add_func ("/Tcpc/Client/host-name", test_host_name);
   g_test_add_func ("/Tcpc/Client/ipv6", test_ipv6);
   g_test_add_func ("/Tcpc/Client/bind-address", test_bind_address);
