@@ -1247,6 +1247,16 @@ tcpc_test_assert_strv_impl (GPtrArray  *array,
 }
 
 void
+tcpc_test_put_string_ok (TcpcClient *client,
+                         const char *record)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tcpc_client_put_string (client, record, &error));
+  g_assert_no_error (error);
+}
+
+void
 tcpc_test_put_bulk (TcpcClient *client,
                     guint       n_records,
                     gsize       record_len)

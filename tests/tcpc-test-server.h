@@ -273,6 +273,9 @@ void      tcpc_test_assert_strv_impl   (GPtrArray        *array,
 /* Puts @n_records records of @record_len bytes 'a' with put_data; each is
  * asserted to succeed.  With the default line filter every record costs
  * record_len + 2 bytes on the wire. */
+/* tcpc_client_put_string() that must succeed */
+void      tcpc_test_put_string_ok      (TcpcClient       *client,
+                                        const char       *record);
 void      tcpc_test_put_bulk           (TcpcClient       *client,
                                         guint             n_records,
                                         gsize             record_len);

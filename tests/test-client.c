@@ -62,16 +62,6 @@ assert_put_refused (TcpcClient *client)
   g_clear_error (&error);
 }
 
-static void
-put_string_ok (TcpcClient *client,
-               const char *record)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tcpc_client_put_string (client, record, &error));
-  g_assert_no_error (error);
-}
-
 /* The client ended: `all` finishes with @last_signal then state:CLOSED, and
  * the client is CLOSED with no stream. */
 static void
@@ -1205,7 +1195,7 @@ test_put_default_filter (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "x");
+  tcpc_test_put_string_ok (client, "x");
   WAIT_EVENT (rec, "flushed");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -1430,10 +1420,10 @@ flush_chain_cb (TcpcClient *client,
 {
   chain->n++;
   if (chain->n == 1)
-    put_string_ok (client, "two");
+    tcpc_test_put_string_ok (client, "two");
   else if (chain->n == 2)
     {
-      put_string_ok (client, "three");
+      tcpc_test_put_string_ok (client, "three");
       tcpc_client_shutdown (client);
     }
 }
@@ -1450,7 +1440,7 @@ test_flushed_per_drain (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "one");
+  tcpc_test_put_string_ok (client, "one");
   WAIT_EVENT (rec, "disconnected");
   WAIT_CONN_FINISHED (server, 0);
   tcpc_test_spin (100);
@@ -2349,7 +2339,7 @@ test_no_shutdown_on_error (void)
                            too_long_event, "input:after");
   g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
   g_assert_true (tcpc_client_is_connected (client));
-  put_string_ok (client, "ok");
+  tcpc_test_put_string_ok (client, "ok");
 
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -3054,7 +3044,7 @@ test_pre_connect_wrap (void)
   g_assert_true (rec->last_stream == pc.returned);
   g_assert_true (rec->last_stream != pc.given);
   g_assert_true (tcpc_client_get_stream (client) == pc.returned);
-  put_string_ok (client, "x");
+  tcpc_test_put_string_ok (client, "x");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
   WAIT_CONN_FINISHED (server, 0);
@@ -3865,7 +3855,7 @@ test_connectable_unix (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "input:unix");
-  put_string_ok (client, "x");
+  tcpc_test_put_string_ok (client, "x");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
   WAIT_CONN_FINISHED (server, 0);
@@ -4038,7 +4028,7 @@ context_input_cb (TcpcClient   *client,
                   ContextCheck *check)
 {
   context_check (check);
-  put_string_ok (client, "pong");
+  tcpc_test_put_string_ok (client, "pong");
 }
 
 static void

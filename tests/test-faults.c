@@ -64,16 +64,6 @@ put_ok (TcpcClient *client,
   g_assert_no_error (error);
 }
 
-static void
-put_string_ok (TcpcClient *client,
-               const char *record)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tcpc_client_put_string (client, record, &error));
-  g_assert_no_error (error);
-}
-
 /* rec->events without the "flushed" ones (a flush may happen any number
  * of times while records go out) */
 static GPtrArray *
@@ -291,9 +281,9 @@ test_delay (void)
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
   start = g_get_monotonic_time ();
-  put_string_ok (client, "one");
-  put_string_ok (client, "two");
-  put_string_ok (client, "three");
+  tcpc_test_put_string_ok (client, "one");
+  tcpc_test_put_string_ok (client, "two");
+  tcpc_test_put_string_ok (client, "three");
   WAIT_EVENT (rec, "input:three");
   seconds = tcpc_test_elapsed (start);
   tcpc_client_shutdown (client);
@@ -593,7 +583,7 @@ one_cycle (TcpcClient *client,
 
         tcpc_client_start (client);
         TCPC_TEST_WAIT (n->connected > connected, WAIT_MS);
-        put_string_ok (client, "ping");
+        tcpc_test_put_string_ok (client, "ping");
         TCPC_TEST_WAIT (n->inputs > inputs, WAIT_MS);
         tcpc_client_shutdown (client);
         WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
@@ -915,7 +905,7 @@ run_dispose_case (DisposeAt at)
     {
       TCPC_TEST_WAIT (d.disposed || tcpc_client_is_connected (d.client), WAIT_MS);
       g_assert_false (d.disposed);
-      put_string_ok (d.client, "out");
+      tcpc_test_put_string_ok (d.client, "out");
       if (at == DISPOSE_STATE_SHUTTING_DOWN)
         tcpc_client_shutdown (d.client);
     }

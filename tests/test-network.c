@@ -49,16 +49,6 @@ static const char *flush_timeout_event = "server-error:write:io:timed-out";
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static void
-put_string_ok (TcpcClient *client,
-               const char *record)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tcpc_client_put_string (client, record, &error));
-  g_assert_no_error (error);
-}
-
 /* Seconds between the @a-th occurrence of @event_a and the @b-th of @event_b. */
 static double
 gap_between (TcpcTestRecorder *rec,
@@ -710,8 +700,8 @@ tls_trusted_session (TlsServer  *server,
   g_assert_cmpint (socket_option (client_socket (client), SOL_SOCKET, SO_KEEPALIVE), !=, 0);
   g_assert_cmpint (socket_option (client_socket (client), IPPROTO_TCP, TCP_NODELAY), !=, 0);
 
-  put_string_ok (client, "hello");
-  put_string_ok (client, "tcpclient");
+  tcpc_test_put_string_ok (client, "hello");
+  tcpc_test_put_string_ok (client, "tcpclient");
   WAIT_EVENT (rec, "input:tneilcpct");
   g_assert_cmpuint (tcpc_test_count_prefix (rec->events, "input:"), ==, 2);
   g_assert_cmpint (tcpc_test_recorder_index_of (rec, "input:olleh"), <,
@@ -832,7 +822,7 @@ test_tls_accept_certificate (void)
   g_assert_true (g_tls_certificate_is_same (tcpc_client_get_peer_certificate (client),
                                             expected));
 
-  put_string_ok (client, "abc");
+  tcpc_test_put_string_ok (client, "abc");
   WAIT_EVENT (rec, "input:cba");
 
   tcpc_client_shutdown (client);
@@ -884,7 +874,7 @@ test_tls_accept_certificate_handlers (void)
   g_assert_cmpuint (after.n_calls, ==, 0);
   g_signal_handler_disconnect (client, id);
 
-  put_string_ok (client, "xy");
+  tcpc_test_put_string_ok (client, "xy");
   WAIT_EVENT (rec, "input:yx");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -991,7 +981,7 @@ test_tls_pre_connect_wrap (void)
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
   g_assert_true (rec->last_stream == s.wrapped);
-  put_string_ok (client, "wrapped");
+  tcpc_test_put_string_ok (client, "wrapped");
   WAIT_EVENT (rec, "input:depparw");
 
   tcpc_client_shutdown (client);
@@ -1552,8 +1542,8 @@ proxy_echo_session (ProxyKind   kind,
   g_assert_cmpint (socket_option (client_socket (client), SOL_SOCKET, SO_KEEPALIVE), !=, 0);
   g_assert_cmpint (socket_option (client_socket (client), IPPROTO_TCP, TCP_NODELAY), !=, 0);
 
-  put_string_ok (client, "through the proxy");
-  put_string_ok (client, "and back");
+  tcpc_test_put_string_ok (client, "through the proxy");
+  tcpc_test_put_string_ok (client, "and back");
   WAIT_EVENT (rec, "input:and back");
   tcpc_test_assert_events (rec, "started", "connected", "flushed",
                            "input:through the proxy", "input:and back");
@@ -1761,7 +1751,7 @@ test_proxy_tls (void)
   tcpc_test_assert_events (rec, "started", "connected");
   g_assert_cmpuint (proxy->n_spliced, ==, 1);
 
-  put_string_ok (client, "socks");
+  tcpc_test_put_string_ok (client, "socks");
   WAIT_EVENT (rec, "input:skcos");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -2319,7 +2309,7 @@ test_idle_timeout_no_shutdown (void)
   tcpc_test_spin (50);
   g_assert_cmpint (tcpc_client_get_state (client), ==, TCPC_CLIENT_STATE_CONNECTED);
   g_assert_false (tcpc_test_recorder_has (rec, "disconnected"));
-  put_string_ok (client, "still here");
+  tcpc_test_put_string_ok (client, "still here");
 
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -2597,7 +2587,7 @@ test_unix_socket_options (void)
   rec = tcpc_test_recorder_new (client, 0);
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "over unix");
+  tcpc_test_put_string_ok (client, "over unix");
   WAIT_EVENT (rec, "input:over unix");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -3087,8 +3077,8 @@ test_flow_shutdown_output (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "one");
-  put_string_ok (client, "two");
+  tcpc_test_put_string_ok (client, "one");
+  tcpc_test_put_string_ok (client, "two");
   tcpc_client_shutdown_output (client);
 
   WAIT_EVENT (rec, "disconnected");
@@ -3157,8 +3147,8 @@ test_statistics (void)
   tcpc_client_start (client);
   WAIT_EVENT (rec, "input:bb");
   after = g_get_real_time ();
-  put_string_ok (client, "hello");
-  put_string_ok (client, "world");
+  tcpc_test_put_string_ok (client, "hello");
+  tcpc_test_put_string_ok (client, "world");
   WAIT_EVENT (rec, "disconnected");
   WAIT_STATE (client, TCPC_CLIENT_STATE_CLOSED);
 
@@ -3289,7 +3279,7 @@ test_stream_invalid_filter (void)
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
   g_assert_true (tcpc_client_get_stream (client) == stream);
-  put_string_ok (client, "ping");
+  tcpc_test_put_string_ok (client, "ping");
   WAIT_EVENT (rec, "input:ping");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
@@ -3322,7 +3312,7 @@ test_stream_loopback (void)
   g_assert_true (rec->last_stream == stream);
   g_assert_true (tcpc_client_get_stream (client) == stream);
 
-  put_string_ok (client, "ping");
+  tcpc_test_put_string_ok (client, "ping");
   WAIT_EVENT (rec, "input:ping");
   assert_stats (client, 6, 6, 1, 1);
 
@@ -3374,7 +3364,7 @@ test_stream_socketpair (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "input:y");
-  put_string_ok (client, "z");
+  tcpc_test_put_string_ok (client, "z");
   tcpc_client_shutdown (client);
   WAIT_EVENT (rec, "disconnected");
   tcpc_test_assert_events (rec, "started", "connected", "input:x", "input:y",

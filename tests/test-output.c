@@ -65,16 +65,6 @@ record_string (GBytes *record)
   return g_strndup (data, size);
 }
 
-static void
-put_ok (TcpcClient *client,
-        const char *str)
-{
-  GError *error = NULL;
-
-  g_assert_true (tcpc_client_put_string (client, str, &error));
-  g_assert_no_error (error);
-}
-
 /* What a handler does with a question: "qN" is answered with "aN". */
 typedef struct
 {
@@ -107,7 +97,7 @@ answer_cb (TcpcClient *client,
     return;
 
   answer = g_strdup_printf ("a%s", str + 1);
-  put_ok (client, answer);
+  tcpc_test_put_string_ok (client, answer);
   a->n_answered++;
 
   if (a->nested)
@@ -316,7 +306,7 @@ test_several_clients (void)
 static gboolean
 put_later_cb (gpointer user_data)
 {
-  put_ok (TCPC_CLIENT (user_data), "later");
+  tcpc_test_put_string_ok (TCPC_CLIENT (user_data), "later");
   return G_SOURCE_REMOVE;
 }
 
@@ -332,7 +322,7 @@ test_put_outside_dispatch (void)
 
   tcpc_client_start (f.client);
   WAIT_EVENT (f.rec, "connected");
-  put_ok (f.client, "first");
+  tcpc_test_put_string_ok (f.client, "first");
   g_timeout_add (10, put_later_cb, f.client);
   WAIT_EVENT (f.rec, "disconnected");
   WAIT_SCRIPT_DONE (f.server);
@@ -361,7 +351,7 @@ pong_cb (TcpcClient *client,
   if (!g_main_context_is_owner (g_main_context_get_thread_default ()))
     p->wrong_context = TRUE;
   if (++p->n_pongs < ROUNDS)
-    put_ok (client, "ping");
+    tcpc_test_put_string_ok (client, "ping");
   else
     tcpc_client_shutdown (client);
 }
@@ -372,7 +362,7 @@ ping_connected_cb (TcpcClient     *client,
                    GSocketAddress *address,
                    gpointer        user_data)
 {
-  put_ok (client, "ping");
+  tcpc_test_put_string_ok (client, "ping");
 }
 
 static gpointer
@@ -514,13 +504,13 @@ test_unframable_record (void)
 
   tcpc_client_start (f.client);
   WAIT_EVENT (f.rec, "connected");
-  put_ok (f.client, "a");
+  tcpc_test_put_string_ok (f.client, "a");
   g_assert_false (tcpc_client_put_string (f.client, long_record, &error));
   g_assert_error (error, TCPC_FILTER_ERROR, TCPC_FILTER_ERROR_RECORD_TOO_LONG);
   g_clear_error (&error);
   g_assert_cmpuint (tcpc_client_get_records_sent (f.client), ==, 1);
   g_assert_cmpuint (tcpc_client_get_pending_output_bytes (f.client), ==, 2);
-  put_ok (f.client, "b");
+  tcpc_test_put_string_ok (f.client, "b");
   WAIT_EVENT (f.rec, "disconnected");
   WAIT_SCRIPT_DONE (f.server);
 
@@ -562,7 +552,7 @@ slow_put_cb (gpointer user_data)
       g_snprintf (record, sizeof record, "%07u%0*d", sp->n_put, SLOW_RECORD_LEN - 7, 0);
       if (!tcpc_client_get_writable (sp->client))
         sp->n_blocked++;
-      put_ok (sp->client, record);
+      tcpc_test_put_string_ok (sp->client, record);
       sp->n_put++;
     }
 

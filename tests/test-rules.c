@@ -140,16 +140,6 @@ late_reader_clear (LateReader *reader)
   g_clear_pointer (&reader->received, g_byte_array_unref);
 }
 
-static void
-put_string_ok (TcpcClient *client,
-               const char *record)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tcpc_client_put_string (client, record, &error));
-  g_assert_no_error (error);
-}
-
 /* The client's current connection is the server's connection @index:
  * its local port is that connection's peer port. */
 static void
@@ -310,7 +300,7 @@ test_reconnect_in_server_error_reset (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "x");
+  tcpc_test_put_string_ok (client, "x");
   WAIT_COUNT (rec, "connected", 2);
   tcpc_test_spin (100);
 
@@ -377,7 +367,7 @@ test_reconnect_in_flushed (void)
 
   tcpc_client_start (client);
   WAIT_EVENT (rec, "connected");
-  put_string_ok (client, "hello");
+  tcpc_test_put_string_ok (client, "hello");
   WAIT_COUNT (rec, "connected", 2);
   WAIT_CONN_FINISHED (server, 0);
   conn = tcpc_test_server_get_conn (server, 0);
@@ -473,7 +463,7 @@ test_connect_to_drops_buffers (void)
   WAIT_COUNT (rec, "connected", 2);
   assert_connected_to (client, server, 1);
   g_assert_cmpuint (tcpc_client_get_pending_output_bytes (client), ==, 0);
-  put_string_ok (client, "after");
+  tcpc_test_put_string_ok (client, "after");
 
   /* the first connection now reads what reached it (a byte more than
    * the kernel had taken is a failure at once) */
