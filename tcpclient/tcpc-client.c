@@ -1508,6 +1508,8 @@ existing_stream_cb (gpointer user_data)
   TcpcClientPrivate *priv = tcpc_client_get_instance_private (self);
 
   g_clear_pointer (&priv->pending, g_source_unref);
+  /* taken now: an attempt called off before this leaves it for the next */
+  priv->existing_stream_used = TRUE;
   tcpc_client_connection_made (self, priv->existing_stream);
 
   return G_SOURCE_REMOVE;
@@ -1584,7 +1586,6 @@ tcpc_client_begin_attempt (TcpcClient *self)
                                                        "elsewhere and cannot reconnect"));
       else
         {
-          priv->existing_stream_used = TRUE;
           priv->pending = g_idle_source_new ();
           g_source_set_static_name (priv->pending, "[tcpclient] existing stream");
           g_source_set_callback (priv->pending, existing_stream_cb, self, NULL);
@@ -3302,10 +3303,7 @@ tcpc_client_set_filter (TcpcClient *self,
       else
         {
           /* a stream made meanwhile (in a pre-connect or connect-progress
-           * handler) is closed, not established; an existing stream not
-           * taken yet stays for the next start */
-          if (priv->existing_stream != NULL && priv->attempt == NULL && priv->pending != NULL)
-            priv->existing_stream_used = FALSE;
+           * handler) is closed, not established */
           priv->generation++;
           tcpc_client_abandon_attempt (self);
           tcpc_client_report_later (self, "filter", error);
